@@ -1,0 +1,198 @@
+"""compose -> generate -> cite -> abstain: one question's passages become an Answer.
+
+Abstention is decided here, not left to the prompt: when the evidence is weak the
+model is not asked at all, and a draft whose sentences the sources don't support
+becomes the no-answer sentence plus what the sources do cover nearby.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from bot.backends.base import Evidence, GenerationRequest, Generator, Message
+from bot.cite import CitedAnswer, Embed, cite, lexical_support
+from bot.errors import GenerationError
+from bot.prompt import NEARBY_INTRO, NO_ANSWER, SYSTEM_PROMPT, user_message
+from bot.schema import Answer, Citation, Passage, Sentence
+from bot.text import Span, cosine, sentences
+
+log = logging.getLogger(__name__)
+
+MIN_DENSE_SIMILARITY = 0.35
+MIN_COVERAGE = 0.5
+"""Evidence is weak when no passage is close in meaning (cosine below MIN_DENSE_SIMILARITY)
+and none contains most of the question's telling words (idf-weighted coverage below
+MIN_COVERAGE). Calibrated on the question set."""
+EXCERPT_CHARS = 320
+_NO_ANSWER_PATTERNS = re.compile(
+    r"sources? (do(es)?n'?t|do(es)? not) (cover|contain|state|mention|provide|say)|"
+    r"(not|no) (mentioned|stated|covered|information) (in|by) the sources|"
+    r"cannot be answered from the sources|no_answer", re.IGNORECASE)
+
+Event = str | Answer
+
+
+@dataclass(frozen=True)
+class AnswerRequest:
+    """One question, ready to answer."""
+
+    question: str
+    query_used: str
+    passages: tuple[Passage, ...]
+    temperature: float
+    max_tokens: int
+    model: str
+
+
+def select_evidence(query: str, passages: Sequence[Passage], embed: Embed) -> tuple[Evidence, ...]:
+    """Number the passages and cut each to the few sentences that matter for the query:
+    prompt processing on a 2-core CPU costs ~20 ms a token, so every sentence counts."""
+    units = [_units(p) for p in passages]
+    flat = [u.text for us in units for u in us]
+    vectors = embed([query, *flat])
+    query_vector, rest = vectors[0], vectors[1:]
+    evidence = []
+    for number, (passage, spans) in enumerate(zip(passages, units, strict=True), start=1):
+        scores = [cosine(query_vector, v) + 0.3 * lexical_support(query, s.text)
+                  for s, v in zip(spans, rest[:len(spans)], strict=True)]
+        rest = rest[len(spans):]
+        evidence.append(_evidence(number, passage, spans, scores))
+    return tuple(evidence)
+
+
+def _units(passage: Passage) -> list[Span]:
+    """Sentences and table rows that can answer something: headings, questions and
+    fragments of a few words are context, not statements."""
+    text = passage.chunk.text
+    spans = sentences(text)
+    statements = [s for s in spans if "|" in s.text or
+                  (len(s.text.split()) >= 4 and not s.text.endswith("?"))]
+    return statements or spans or [Span(text, 0, len(text))]
+
+
+def _evidence(number: int, passage: Passage, spans: list[Span], scores: list[float]) -> Evidence:
+    best = max(range(len(spans)), key=lambda i: scores[i])
+    chosen = {best}
+    size = len(spans[best].text)
+    for i in sorted(range(len(spans)), key=lambda i: -scores[i]):
+        if i not in chosen and size + len(spans[i].text) <= EXCERPT_CHARS:
+            chosen.add(i)
+            size += len(spans[i].text)
+    excerpt = " ".join(spans[i].text for i in sorted(chosen))
+    if passage.chunk.prefix and "|" in spans[best].text:
+        excerpt = f"{passage.chunk.prefix.strip()}\n{excerpt}"
+    return Evidence(number=number, passage=passage, excerpt=excerpt,
+                    best_sentence=spans[best].text, relevance=round(scores[best], 3))
+
+
+def build_messages(question: str, evidence: Sequence[Evidence]) -> tuple[Message, ...]:
+    lines = []
+    for ev in evidence:
+        where = " > ".join((ev.passage.chunk.title, *ev.passage.chunk.heading_path[-1:]))
+        lines.append(f"[{ev.number}] ({where}) {ev.excerpt}")
+    return (Message("system", SYSTEM_PROMPT), Message("user", user_message("\n".join(lines),
+                                                                             question)))
+
+
+def evidence_is_weak(passages: Sequence[Passage]) -> bool:
+    """No passage is close in meaning, and none contains the question's telling words."""
+    dense = max((p.scores.get("dense", 0.0) for p in passages), default=0.0)
+    coverage = max((p.scores.get("coverage", 0.0) for p in passages), default=0.0)
+    return dense < MIN_DENSE_SIMILARITY and coverage < MIN_COVERAGE
+
+
+def answer_events(request: AnswerRequest, generator: Generator, embed: Embed) -> Iterator[Event]:
+    """Stream the answer's text pieces, then yield the final, checked :class:`Answer`."""
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    cached = _memo(embed)
+    evidence = select_evidence(request.query_used, request.passages, cached)
+    if evidence_is_weak(request.passages):
+        yield _abstain(request, evidence, timings, started, reason="weak evidence")
+        return
+    gen_request = GenerationRequest(build_messages(request.question, evidence), request.question,
+                                    evidence, request.temperature, request.max_tokens)
+    draft, error = "", ""
+    try:
+        for piece in generator.stream(gen_request):
+            if not draft:
+                timings["first_token"] = time.perf_counter() - started
+            draft += piece
+            yield piece
+    except GenerationError as exc:
+        error = str(exc)
+    timings["generate"] = time.perf_counter() - started
+    yield _finish(request, evidence, draft, error, cached, timings, started)
+
+
+def _finish(request: AnswerRequest, evidence: tuple[Evidence, ...], draft: str, error: str,
+            embed: Embed, timings: dict[str, float], started: float) -> Answer:
+    if error and not draft.strip():
+        return _answer(request, evidence, "", (), (), timings, started, abstained=False,
+                       complete=False, error=error)
+    if _NO_ANSWER_PATTERNS.search(draft) and not error:
+        return _abstain(request, evidence, timings, started, reason="model declined")
+    checked: CitedAnswer = cite(draft, evidence, embed)
+    if not checked.sentences:
+        return _abstain(request, evidence, timings, started, reason="no supported sentence",
+                        error=error)
+    return _answer(request, evidence, checked.text, checked.sentences, checked.citations,
+                   timings, started, abstained=False, complete=not error, error=error)
+
+
+def _abstain(request: AnswerRequest, evidence: Sequence[Evidence], timings: dict[str, float],
+             started: float, *, reason: str, error: str = "") -> Answer:
+    """The no-answer sentence, then what the nearest passages do say, cited."""
+    log.info("abstaining on %r: %s", request.question, reason)
+    nearby = sorted(evidence, key=lambda e: -e.relevance)[:2]
+    citations = tuple(_whole_sentence_citation(e) for e in sorted(nearby, key=lambda e: e.number))
+    text = NO_ANSWER
+    if citations:
+        text += f" {NEARBY_INTRO} " + " ".join(f"{_shorten(c.quote)} [{c.number}]"
+                                                 for c in citations)
+    return _answer(request, evidence, text, (), citations, timings, started, abstained=True,
+                   complete=not error, error=error)
+
+
+def _whole_sentence_citation(ev: Evidence) -> Citation:
+    chunk = ev.passage.chunk
+    span = next((s for s in _units(ev.passage) if s.text == ev.best_sentence),
+                Span(chunk.text, 0, len(chunk.text)))
+    return Citation(number=ev.number, doc_id=chunk.doc_id, title=chunk.title, quote=span.text,
+                    start=chunk.start + span.start, end=chunk.start + span.end,
+                    passage_text=chunk.full_text, heading_path=chunk.heading_path,
+                    chunk_id=chunk.chunk_id)
+
+
+def _shorten(text: str, limit: int = 200) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[:limit].rsplit(" ", 1)[0] + "…"
+
+
+def _answer(request: AnswerRequest, evidence: Sequence[Evidence], text: str,
+            sentence_list: Sequence[Sentence], citations: Sequence[Citation],
+            timings: dict[str, float], started: float, *, abstained: bool, complete: bool,
+            error: str = "") -> Answer:
+    timings["total"] = time.perf_counter() - started
+    return Answer(text=text, citations=tuple(citations),
+                  passages=tuple(e.passage for e in evidence), abstained=abstained,
+                  query_used=request.query_used, question=request.question,
+                  sentences=tuple(sentence_list), timings=dict(timings), model=request.model,
+                  complete=complete, error=error)
+
+
+def _memo(embed: Embed) -> Embed:
+    """Embed each distinct text once per answer (evidence units are embedded twice otherwise)."""
+    cache: dict[str, list[float]] = {}
+
+    def cached(texts: Sequence[str]) -> list[list[float]]:
+        missing = list(dict.fromkeys(t for t in texts if t not in cache))
+        for text, vector in zip(missing, embed(missing) if missing else [], strict=True):
+            cache[text] = vector
+        return [cache[t] for t in texts]
+
+    return cached

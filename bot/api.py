@@ -1,0 +1,175 @@
+"""The Python API: ``Bot`` ties settings, store, retrieval, backends and answering together.
+
+    from bot import Bot
+    bot = Bot.from_settings(model="extractive")
+    answer = bot.ask("Are LLMs a subset of generative AI?")
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from bot.answer import AnswerRequest, Event, answer_events
+from bot.backends.base import Availability, Generator
+from bot.backends.embedders import SentenceTransformerEmbedder, make_embedder
+from bot.backends.registry import backends, create_generator
+from bot.errors import CitebotError, InputError
+from bot.retrieve import Retriever, Turn, rewrite_query
+from bot.schema import Answer, Document, Passage
+from bot.settings import Settings, load_settings
+from bot.store import IndexInfo, Store, connect
+
+HistoryItem = Turn | Mapping[str, str] | tuple[str, str] | str
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_ONLY_MARKERS = re.compile(r"^[\s\[\]\d,;.!?]*$")
+
+
+class Bot:
+    """A citebot over one index. Cheap to build: models and the store open on first use."""
+
+    def __init__(self, settings: Settings, *,
+                 generators: Mapping[str, Generator] | None = None) -> None:
+        """``generators`` lends already-running backends by name (e.g. one loaded model shared
+        by several bots); the others are built from the registry on first use."""
+        self.settings = settings
+        self.embedder: SentenceTransformerEmbedder = make_embedder(settings.embedder)
+        self._store: Store | None = None
+        self._retriever: Retriever | None = None
+        self._generators: dict[str, Generator] = dict(generators or {})
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None, **overrides: Any) -> Bot:
+        """Build from ``citebot.toml`` / ``CITEBOT_*`` env, with keyword overrides on top."""
+        base = settings if settings is not None else load_settings()
+        return cls(base.with_overrides(**overrides) if overrides else base)
+
+    # -- parts -------------------------------------------------------------------------------
+    @property
+    def store(self) -> Store:
+        with self._lock:
+            if self._store is None:
+                info = IndexInfo.from_settings(self.settings, self.embedder)
+                self._store = Store(connect(self.settings), self.settings.collection, info).open()
+            return self._store
+
+    @property
+    def retriever(self) -> Retriever:
+        store = self.store
+        with self._lock:
+            if self._retriever is None:
+                self._retriever = Retriever(store, self.embedder)
+            return self._retriever
+
+    def generator(self, name: str | None = None) -> Generator:
+        """The backend called ``name`` (default: the configured one), built once per Bot."""
+        name = name or self.settings.model
+        with self._lock:
+            if name not in self._generators:
+                self._generators[name] = create_generator(name, self.settings)
+            return self._generators[name]
+
+    def models(self) -> list[tuple[str, str, Availability]]:
+        """Every registered backend: name, description, and whether it can run here."""
+        rows = []
+        for info in backends():
+            try:
+                availability = self.generator(info.name).check()
+            except CitebotError as exc:
+                availability = Availability(False, str(exc))
+            rows.append((info.name, info.description, availability))
+        return rows
+
+    # -- asking ------------------------------------------------------------------------------
+    def retrieve(self, query: str, k: int | None = None) -> list[Passage]:
+        """The best passages for ``query`` (hybrid search, de-duplicated), best first."""
+        return self.retriever.retrieve(self.check_question(query), k or self.settings.top_k)
+
+    def stream(self, question: str, history: Sequence[HistoryItem] = (), *,
+               model: str | None = None, top_k: int | None = None,
+               temperature: float | None = None) -> Iterator[Event]:
+        """Yield the answer's text pieces as they are generated, then the final Answer.
+
+        The final Answer is checked: its text may differ from the streamed draft when an
+        unsupported sentence was dropped or the bot abstained.
+        """
+        question = self.check_question(question)
+        generator = self.generator(model)
+        started = time.perf_counter()
+        query = rewrite_query(question, normalise_history(history))
+        passages = self.retriever.retrieve(query, top_k or self.settings.top_k)
+        retrieval = time.perf_counter() - started
+        request = AnswerRequest(question=question, query_used=query, passages=tuple(passages),
+                                temperature=self.settings.temperature if temperature is None
+                                else temperature, max_tokens=self.settings.max_tokens,
+                                model=generator.name)
+        for event in answer_events(request, generator, self.embedder.embed_documents):
+            if isinstance(event, Answer):
+                event = _with_retrieval_time(event, retrieval)
+            yield event
+
+    def ask(self, question: str, history: Sequence[HistoryItem] = (), **options: Any) -> Answer:
+        """Answer ``question`` (see :meth:`stream` for the options) and return the Answer."""
+        final = None
+        for event in self.stream(question, history, **options):
+            if isinstance(event, Answer):
+                final = event
+        assert final is not None, "answer_events always ends with an Answer"
+        return final
+
+    def document(self, chunk_id: str) -> Document | None:
+        """The whole document version a passage was cut from (for showing it in context)."""
+        meta = self.store.chunks.get(ids=[chunk_id], include=["metadatas"])  # type: ignore[list-item]
+        metadatas = meta.get("metadatas") or []
+        if not metadatas or not metadatas[0]:
+            return None
+        return self.store.get_document(str(metadatas[0].get("doc_key", "")))
+
+    def check_question(self, question: str) -> str:
+        """The question cleaned of control characters, or an InputError that says why not."""
+        if not isinstance(question, str):
+            raise InputError(f"the question must be text, not {type(question).__name__}")
+        cleaned = _CONTROL.sub(" ", question).strip()
+        limit = self.settings.max_question_chars
+        if not cleaned:
+            raise InputError("the question is empty: type a question about LLMs or generative AI")
+        if len(cleaned) > limit:
+            raise InputError(f"the question is {len(cleaned):,} characters long; the limit is "
+                             f"{limit:,} (setting max_question_chars, env "
+                             "CITEBOT_MAX_QUESTION_CHARS)")
+        if _ONLY_MARKERS.match(cleaned):
+            raise InputError(f"'{cleaned}' is not a question: ask in words, e.g. "
+                             "'What is generative AI?'")
+        return cleaned
+
+    def close(self) -> None:
+        for generator in self._generators.values():
+            close = getattr(generator, "close", None)
+            if close:
+                close()
+
+
+def normalise_history(history: Sequence[HistoryItem]) -> list[Turn]:
+    """Accept Turns, {"role", "content"} dicts, (role, content) pairs or plain user strings."""
+    turns = []
+    for item in history:
+        if isinstance(item, Turn):
+            turns.append(item)
+        elif isinstance(item, str):
+            turns.append(Turn("user", item))
+        elif isinstance(item, Mapping):
+            turns.append(Turn(str(item.get("role", "user")), str(item.get("content", ""))))
+        else:
+            role, content = item
+            turns.append(Turn(str(role), str(content)))
+    return turns
+
+
+def _with_retrieval_time(answer: Answer, seconds: float) -> Answer:
+    timings = {"retrieval": seconds, **{k: v + seconds for k, v in answer.timings.items()}}
+    return replace(answer, timings=timings)

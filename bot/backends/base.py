@@ -1,0 +1,86 @@
+"""The contracts every model backend implements, and the request they receive.
+
+A generator streams text pieces for one :class:`GenerationRequest`; ``generate``
+is the joined stream. Heavy imports happen inside backends, never at module import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from bot.schema import Passage
+
+
+@dataclass(frozen=True)
+class Message:
+    """One chat message sent to a model: role is ``system``, ``user`` or ``assistant``."""
+
+    role: str
+    content: str
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A numbered passage as the model sees it: ``excerpt`` is the part of the passage
+    that matters for the question (a few sentences), not necessarily all of it;
+    ``best_sentence`` is its single most relevant sentence, scored ``relevance``."""
+
+    number: int
+    passage: Passage
+    excerpt: str
+    best_sentence: str = ""
+    relevance: float = 0.0
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """What a generator gets: the prompt messages, plus the raw question and evidence
+    for backends (like ``extractive``) that compose without a language model."""
+
+    messages: tuple[Message, ...]
+    question: str
+    evidence: tuple[Evidence, ...]
+    temperature: float = 0.1
+    max_tokens: int = 256
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Whether a backend can run here, and if not, what to do about it."""
+
+    ready: bool
+    detail: str
+
+
+@runtime_checkable
+class Generator(Protocol):
+    """A text generator. Implement ``stream``; everything else is derived from it."""
+
+    name: str
+
+    def stream(self, request: GenerationRequest) -> Iterator[str]:
+        """Yield pieces of the answer text as they are produced."""
+        ...
+
+    def check(self) -> Availability:
+        """Say cheaply whether this backend can answer, without loading a model."""
+        ...
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns text into unit-length vectors. ``model_id`` names the exact weights."""
+
+    model_id: str
+    dimension: int
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]: ...
+
+    def embed_query(self, text: str) -> list[float]: ...
+
+
+def generate(generator: Generator, request: GenerationRequest) -> str:
+    """The non-streaming call: the joined stream."""
+    return "".join(generator.stream(request))

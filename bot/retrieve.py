@@ -1,0 +1,235 @@
+"""Hybrid retrieval: dense search in Chroma + BM25, score-fused, de-duplicated.
+
+The keyword index is built once per process from the stored chunks, never per query.
+Follow-up questions are rewritten into standalone queries before retrieval.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import threading
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from bot.schema import Chunk, Passage
+from bot.text import content_words, words
+
+if TYPE_CHECKING:
+    from bot.backends.base import Embedder
+    from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+DUPLICATE_JACCARD = 0.8
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier turn of a conversation."""
+
+    role: str  # "user" or "assistant"
+    content: str
+
+
+class KeywordIndex:
+    """BM25 over every stored chunk (bm25s), built once."""
+
+    def __init__(self, chunks: Sequence[Chunk]) -> None:
+        import bm25s
+
+        # bm25s sets its own logger to DEBUG, which leaks "Building index" into every CLI run.
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
+        self.chunks = list(chunks)
+        self._bm25 = bm25s.BM25()
+        corpus = [_keyword_tokens(_searchable(c)) for c in self.chunks]
+        self._doc_freq = Counter(t for doc in corpus for t in set(doc))
+        self._vocab = set(self._doc_freq)
+        self._by_id = {c.chunk_id: c for c in self.chunks}
+        if self.chunks:
+            self._bm25.index(corpus, show_progress=False)
+
+    def chunk(self, chunk_id: str) -> Chunk:
+        return self._by_id[chunk_id]
+
+    def idf(self, token: str) -> float:
+        """BM25's idf; a word the corpus never uses gets the highest (it is the most telling)."""
+        n, df = len(self.chunks), self._doc_freq.get(token, 0)
+        return math.log((n - df + 0.5) / (df + 0.5) + 1.0)
+
+    def coverage(self, query: str, chunk: Chunk) -> float:
+        """Share of the query's meaning words, weighted by idf, that occur in the chunk.
+
+        "What is the capital of Australia?" scores 0 everywhere here; "What does RLHF
+        stand for?" scores high on the passage that spells RLHF out, although a small
+        embedder sees little similarity there."""
+        terms = set(_keyword_tokens(query))
+        if not terms:
+            return 0.0
+        present = set(_keyword_tokens(_searchable(chunk)))
+        total = sum(self.idf(t) for t in terms)
+        return sum(self.idf(t) for t in terms & present) / total if total else 0.0
+
+    def scores(self, query: str) -> dict[str, float]:
+        """BM25 score of every chunk that shares a word with the query, by chunk id."""
+        tokens = [t for t in _keyword_tokens(query) if t in self._vocab]
+        if not tokens:
+            return {}
+        scores = self._bm25.get_scores(tokens)
+        return {self.chunks[int(i)].chunk_id: float(scores[i]) for i in scores.nonzero()[0]}
+
+    def search(self, query: str, k: int) -> list[tuple[Chunk, float]]:
+        """The ``k`` best chunks by BM25, best first."""
+        scores = self.scores(query)
+        best = sorted(scores, key=lambda cid: -scores[cid])[:k]
+        return [(self._by_id[cid], scores[cid]) for cid in best]
+
+
+class Retriever:
+    """Dense + keyword search over one store. Cheap to build; the keyword index loads lazily."""
+
+    def __init__(self, store: Store, embedder: Embedder, *, candidates: int = 20) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.candidates = candidates
+        self._keywords: KeywordIndex | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def keywords(self) -> KeywordIndex:
+        with self._lock:
+            if self._keywords is None:
+                self._keywords = KeywordIndex(self.store.all_chunks())
+            return self._keywords
+
+    def refresh(self) -> None:
+        """Forget the keyword index (after ingestion changed the store)."""
+        with self._lock:
+            self._keywords = None
+
+    def retrieve(self, query: str, k: int = 5) -> list[Passage]:
+        """The ``k`` best passages for ``query``, best first.
+
+        Each retriever proposes its top candidates; every candidate is then scored by
+        both (a chunk only BM25 found still gets its cosine similarity, and vice versa),
+        so rank fusion compares complete rankings instead of punishing a chunk for
+        being missing from one list."""
+        vector = self.embedder.embed_query(query)
+        dense = dict((c.chunk_id, (c, s)) for c, s in self.store.query(vector, self.candidates))
+        bm25 = self.keywords.scores(query)
+        keyword = sorted(bm25, key=lambda cid: -bm25[cid])[:self.candidates]
+        chunks = {cid: c for cid, (c, _) in dense.items()}
+        chunks.update({cid: self.keywords.chunk(cid) for cid in keyword if cid not in chunks})
+        cosines = {cid: s for cid, (_, s) in dense.items()}
+        cosines.update(self.store.similarities(vector, [c for c in chunks if c not in cosines]))
+        ranked = {
+            "dense": [(chunks[c], cosines[c]) for c in sorted(chunks, key=lambda c: -cosines[c])],
+            "bm25": [(chunks[c], bm25.get(c, 0.0)) for c in sorted(chunks,
+                                                                    key=lambda c: -bm25.get(c, 0.0))],
+        }
+        fused = remove_near_duplicates(fuse(ranked))[:k]
+        return [replace(p, scores={**p.scores, "coverage": self.keywords.coverage(query, p.chunk)})
+                for p in fused]
+
+
+def fuse(results: dict[str, list[tuple[Chunk, float]]],
+         weights: dict[str, float] | None = None) -> list[Passage]:
+    """Relative score fusion: each retriever's scores are min-max scaled to 0..1 over the
+    candidates and summed with ``weights``. Unlike reciprocal rank fusion it keeps the size
+    of a lead: a chunk with ten times the BM25 score of the rest wins on a rare term."""
+    weights = weights or {name: 1.0 for name in results}
+    by_id: dict[str, dict[str, Any]] = {}
+    for name, ranked in results.items():
+        values = [score for _, score in ranked]
+        low, high = min(values, default=0.0), max(values, default=0.0)
+        for rank, (chunk, score) in enumerate(ranked, start=1):
+            entry = by_id.setdefault(chunk.chunk_id, {"chunk": chunk, "fused": 0.0, "ranks": {},
+                                                      "scores": {}})
+            scaled = (score - low) / (high - low) if high > low else 0.0
+            entry["fused"] += weights.get(name, 1.0) * scaled
+            entry["ranks"][name] = rank
+            entry["scores"][name] = score
+    passages = [Passage(chunk=e["chunk"], score=round(e["fused"], 4), ranks=e["ranks"],
+                        scores=e["scores"]) for e in by_id.values()]
+    return sorted(passages, key=lambda p: -p.score)
+
+
+def remove_near_duplicates(passages: Sequence[Passage]) -> list[Passage]:
+    """Drop passages that mostly repeat a better one (overlapping spans or the same words)."""
+    kept: list[Passage] = []
+    for passage in passages:
+        if not any(_near_duplicate(passage.chunk, k.chunk) for k in kept):
+            kept.append(passage)
+    return kept
+
+
+def _near_duplicate(a: Chunk, b: Chunk) -> bool:
+    if a.doc_id == b.doc_id:
+        overlap = min(a.end, b.end) - max(a.start, b.start)
+        if overlap > 0.5 * min(a.end - a.start, b.end - b.start):
+            return True
+    wa, wb = set(words(a.text)), set(words(b.text))
+    if not wa or not wb:
+        return False
+    return len(wa & wb) / len(wa | wb) >= DUPLICATE_JACCARD
+
+
+# -- follow-up questions ------------------------------------------------------------------------
+_LEADING = re.compile(r"^\s*(and|also|so|then|but|ok(ay)?)\b[\s,]*", re.IGNORECASE)
+_PRONOUN = re.compile(r"\b(its|it|they|them|their|theirs|this|that|these|those)\b", re.IGNORECASE)
+_ABOUT = re.compile(r"^\s*(what|how)\s+about\b", re.IGNORECASE)
+_POSSESSIVE = {"its", "their", "theirs"}
+
+
+def rewrite_query(question: str, history: Sequence[Turn]) -> str:
+    """Make a follow-up question standalone, using the topic of the last user turn.
+
+    "And what are its applications?" after "What is generative AI?" becomes
+    "What are generative AI's applications?". A question that needs no context,
+    or has none to borrow, comes back unchanged.
+    """
+    topic = _last_topic(history)
+    if not topic or not _is_follow_up(question):
+        return question.strip()
+    stripped = _LEADING.sub("", question).strip()
+    match = _PRONOUN.search(stripped)
+    if match and not _followed_by_noun(stripped, match):
+        word = match.group(1).lower()
+        replacement = f"{topic}'s" if word in _POSSESSIVE else topic
+        rewritten = stripped[:match.start()] + replacement + stripped[match.end():]
+    else:
+        rewritten = f"{stripped.rstrip('?')} ({topic})?"
+    return rewritten[:1].upper() + rewritten[1:]
+
+
+def _last_topic(history: Sequence[Turn]) -> str:
+    for turn in reversed(history):
+        if turn.role == "user":
+            topic = " ".join(content_words(turn.content, keep_case=True))
+            if topic:
+                return topic
+    return ""
+
+
+def _is_follow_up(question: str) -> bool:
+    return bool(_LEADING.match(question) or _ABOUT.match(question) or _PRONOUN.search(question))
+
+
+def _followed_by_noun(text: str, match: re.Match[str]) -> bool:
+    """'these models' refers with a noun of its own; 'this' alone needs the topic."""
+    word = match.group(1).lower()
+    if word not in {"this", "that", "these", "those"}:
+        return False
+    rest = text[match.end():].lstrip()
+    return bool(rest) and rest[0].isalpha() and not rest.lower().startswith(("is ", "are ", "do"))
+
+
+def _keyword_tokens(text: str) -> list[str]:
+    return content_words(text, stem=True)
+
+
+def _searchable(chunk: Chunk) -> str:
+    return " ".join((chunk.title, " ".join(chunk.heading_path), chunk.full_text))

@@ -1,0 +1,122 @@
+"""The core types that flow through citebot: stdlib only, all frozen.
+
+corpus -> Document -> Chunk -> (store) -> Passage -> Answer(Citation...)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+@dataclass(frozen=True)
+class Document:
+    """One source article.
+
+    ``text`` is the document text that every offset in the system points into
+    (after cleaning, once ``ingest.clean`` has run).
+    """
+
+    doc_id: str
+    title: str
+    source: str
+    text: str
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of a document.
+
+    Invariant: ``document.text[start:end] == text``. ``prefix`` is context that is
+    not part of that span but belongs with it, e.g. a table header repeated on a
+    piece of a split table; ``full_text`` is what readers and the embedder see.
+    """
+
+    chunk_id: str
+    doc_id: str
+    title: str
+    text: str
+    start: int
+    end: int
+    heading_path: tuple[str, ...] = ()
+    prefix: str = ""
+    index: int = 0
+
+    @property
+    def full_text(self) -> str:
+        return f"{self.prefix}{self.text}" if self.prefix else self.text
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk: its fused score, and the rank and raw score (cosine similarity for
+    ``dense``, BM25 for ``bm25``) it had in each retriever that found it."""
+
+    chunk: Chunk
+    score: float
+    ranks: Mapping[str, int] = field(default_factory=dict)
+    scores: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return self.chunk.full_text
+
+    @property
+    def doc_id(self) -> str:
+        return self.chunk.doc_id
+
+    @property
+    def title(self) -> str:
+        return self.chunk.title
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A ``[number]`` marker in an answer, resolved to the passage that supports it.
+
+    ``quote`` is the supporting text; ``start``/``end`` are its offsets in the
+    document text, so ``document.text[start:end] == quote``.
+    """
+
+    number: int
+    doc_id: str
+    title: str
+    quote: str
+    start: int
+    end: int
+    passage_text: str
+    heading_path: tuple[str, ...] = ()
+    chunk_id: str = ""
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of an answer with the citation numbers it carries and its support."""
+
+    text: str
+    citations: tuple[int, ...]
+    supported: bool
+    support_score: float = 0.0
+
+
+@dataclass(frozen=True)
+class Answer:
+    """Everything the UI, CLI, Python API and evaluation show about one answer."""
+
+    text: str
+    citations: tuple[Citation, ...]
+    passages: tuple[Passage, ...]
+    abstained: bool
+    query_used: str
+    question: str = ""
+    sentences: tuple[Sentence, ...] = ()
+    timings: Mapping[str, float] = field(default_factory=dict)
+    model: str = ""
+    complete: bool = True
+    error: str = ""
+
+    @property
+    def verified(self) -> bool:
+        """True when every sentence of the answer is supported by what it cites."""
+        return bool(self.sentences) and all(s.supported for s in self.sentences)

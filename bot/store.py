@@ -1,0 +1,287 @@
+"""The Chroma store: the only module that imports chromadb.
+
+One index is two collections named from the settings that shape vectors (embedder,
+dimension, chunker): ``<base>_<fingerprint>`` holds chunks, ``..._docs`` holds every
+document version the chunks point into. Changing those settings therefore selects a
+new index instead of mixing vectors. A first build (or ``--rebuild``) fills a staging
+index that replaces the live one only when complete, so a crash never harms it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from bot.errors import IndexMissingError, StoreError
+from bot.schema import Chunk, Document
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection
+
+    from bot.backends.base import Embedder
+    from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+CHUNKER_VERSION = "1"
+STAGING = "_staging"
+_BATCH = 256
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    """What shaped an index's vectors; recorded in the collection's metadata."""
+
+    embedder: str
+    dimension: int
+    chunk_size: int
+    chunk_overlap: int
+    chunker_version: str = CHUNKER_VERSION
+
+    @property
+    def fingerprint(self) -> str:
+        raw = json.dumps(self.__dict__, sort_keys=True)
+        return hashlib.sha256(raw.encode()).hexdigest()[:10]
+
+    def as_metadata(self) -> dict[str, Any]:
+        return {**self.__dict__, "fingerprint": self.fingerprint, "hnsw:space": "cosine"}
+
+    @classmethod
+    def from_settings(cls, settings: Settings, embedder: Embedder) -> IndexInfo:
+        return cls(embedder.model_id, embedder.dimension, settings.chunk_size,
+                   settings.chunk_overlap)
+
+
+def connect(settings: Settings) -> ClientAPI:
+    """A Chroma client: a server's HTTP client when ``chroma_host`` is set, else embedded."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    try:
+        if settings.chroma_host:
+            client = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port,
+                                         settings=chroma_settings)
+            client.heartbeat()
+            return client
+        settings.chroma_path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+    except Exception as exc:  # chromadb raises bare Exceptions/ValueErrors for both cases
+        raise StoreError(_connect_message(settings, exc)) from exc
+
+
+def _connect_message(settings: Settings, exc: Exception) -> str:
+    if settings.chroma_host:
+        return (f"cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port}"
+                f" ({exc}); start it with `chroma run --path DIR --host {settings.chroma_host}"
+                f" --port {settings.chroma_port}` or unset chroma_host to use the embedded store")
+    return (f"cannot open the Chroma store in '{settings.chroma_path}' ({exc}); if it is damaged, "
+            f"delete that folder and run `citebot ingest --rebuild`")
+
+
+class Store:
+    """One index (chunks + document versions) in Chroma. Construction is cheap."""
+
+    def __init__(self, client: ClientAPI, base: str, info: IndexInfo, *, staging: bool = False):
+        self.client = client
+        self.base = base
+        self.info = info
+        self.live_name = f"{base}_{info.fingerprint}"
+        self.name = self.live_name + (STAGING if staging else "")
+        self._chunks: Collection | None = None
+        self._docs: Collection | None = None
+
+    # -- opening -----------------------------------------------------------------------------
+    def exists(self) -> bool:
+        return self.name in self._collection_names()
+
+    def open(self, *, create: bool = False) -> Store:
+        """Open (or create) both collections; a missing index names the command that builds it."""
+        if not create and not self.exists():
+            raise IndexMissingError(self._missing_message())
+        try:
+            self._chunks = self._collection(self.name)
+            self._docs = self._collection(self.name + "_docs")
+        except Exception as exc:
+            raise StoreError(f"the index '{self.name}' cannot be opened ({exc}); "
+                             "run `citebot ingest --rebuild`") from exc
+        return self
+
+    def _collection(self, name: str) -> Collection:
+        # embedding_function=None: Chroma's default one would download a model.
+        return self.client.get_or_create_collection(
+            name, embedding_function=None, metadata=self.info.as_metadata())
+
+    def _collection_names(self) -> list[str]:
+        try:
+            return [c if isinstance(c, str) else c.name for c in self.client.list_collections()]
+        except Exception as exc:
+            raise StoreError(f"cannot list the Chroma collections ({exc}); "
+                             "run `citebot doctor`") from exc
+
+    def _missing_message(self) -> str:
+        others = [n for n in self._collection_names()
+                  if n.startswith(self.base + "_") and not n.endswith(("_docs", STAGING))]
+        if others:
+            built = self.client.get_collection(others[0], embedding_function=None).metadata or {}
+            return (f"the index was built with embedder '{built.get('embedder')}', chunk_size "
+                    f"{built.get('chunk_size')}, chunk_overlap {built.get('chunk_overlap')}; the "
+                    f"settings now ask for '{self.info.embedder}', {self.info.chunk_size}, "
+                    f"{self.info.chunk_overlap}: run `citebot ingest` to rebuild it")
+        return "there is no index yet: run `citebot ingest` to build it from the corpus"
+
+    @property
+    def chunks(self) -> Collection:
+        if self._chunks is None:
+            self.open()
+        assert self._chunks is not None
+        return self._chunks
+
+    @property
+    def docs(self) -> Collection:
+        if self._docs is None:
+            self.open()
+        assert self._docs is not None
+        return self._docs
+
+    # -- reading -----------------------------------------------------------------------------
+    def count(self) -> int:
+        return self.chunks.count()
+
+    def chunk_metadata(self) -> dict[str, dict[str, Any]]:
+        """Every chunk id with its metadata (no vectors): what incremental ingestion compares."""
+        got = self.chunks.get(include=["metadatas"])  # type: ignore[list-item]
+        return {i: dict(m or {}) for i, m in zip(got["ids"], got["metadatas"] or [], strict=True)}
+
+    def all_chunks(self) -> list[Chunk]:
+        """Every chunk, in document order: what the keyword index is built from."""
+        got = self.chunks.get(include=["metadatas", "documents"])  # type: ignore[list-item]
+        rows = zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
+        chunks = [_chunk_from_row(i, d, m or {}) for i, d, m in rows]
+        return sorted(chunks, key=lambda c: (c.doc_id, c.index))
+
+    def query(self, vector: Sequence[float], k: int) -> list[tuple[Chunk, float]]:
+        """The ``k`` nearest chunks with their cosine similarity."""
+        k = min(k, self.count())
+        if k <= 0:
+            return []
+        got = self.chunks.query(query_embeddings=[list(vector)], n_results=k,
+                                include=["metadatas", "documents", "distances"])  # type: ignore[list-item]
+        rows = zip(got["ids"][0], (got["documents"] or [[]])[0], (got["metadatas"] or [[]])[0],
+                   (got["distances"] or [[]])[0], strict=True)
+        return [(_chunk_from_row(i, d, m or {}), 1.0 - float(dist)) for i, d, m, dist in rows]
+
+    def similarities(self, vector: Sequence[float], ids: Sequence[str]) -> dict[str, float]:
+        """Cosine similarity of the query vector to the stored vectors of ``ids``."""
+        if not ids:
+            return {}
+        got = self.chunks.get(ids=list(ids), include=["embeddings"])  # type: ignore[list-item]
+        query = np.asarray(vector, dtype=np.float32)
+        stored = np.asarray(got["embeddings"], dtype=np.float32)
+        sims = stored @ query / (np.linalg.norm(stored, axis=1) * np.linalg.norm(query) + 1e-9)
+        return {i: float(s) for i, s in zip(got["ids"], sims, strict=True)}
+
+    def get_document(self, doc_key: str) -> Document | None:
+        """The document version a chunk points into (``Chunk``'s ``doc_key`` metadata)."""
+        got = self.docs.get(ids=[doc_key], include=["metadatas", "documents"])  # type: ignore[list-item]
+        if not got["ids"]:
+            return None
+        meta = dict((got["metadatas"] or [{}])[0] or {})
+        return Document(doc_id=str(meta.pop("doc_id")), title=str(meta.pop("title")),
+                        source=str(meta.pop("source")), text=(got["documents"] or [""])[0],
+                        metadata=meta)
+
+    def document_keys(self) -> dict[str, dict[str, Any]]:
+        got = self.docs.get(include=["metadatas"])  # type: ignore[list-item]
+        return {i: dict(m or {}) for i, m in zip(got["ids"], got["metadatas"] or [], strict=True)}
+
+    # -- writing -----------------------------------------------------------------------------
+    def put_documents(self, docs: Iterable[tuple[str, Document]],
+                      embed: Any) -> None:
+        """Store document versions under their keys (vectors: their titles)."""
+        pairs = list(docs)
+        if not pairs:
+            return
+        vectors = embed([d.title for _, d in pairs])
+        self.docs.upsert(ids=[k for k, _ in pairs], embeddings=vectors,
+                         documents=[d.text for _, d in pairs],
+                         metadatas=[_doc_metadata(d) for _, d in pairs])
+
+    def add_chunks(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]],
+                   extra: Mapping[str, Mapping[str, Any]]) -> None:
+        for batch in _batches(list(zip(chunks, vectors, strict=True))):
+            self.chunks.upsert(
+                ids=[c.chunk_id for c, _ in batch], embeddings=[list(v) for _, v in batch],
+                documents=[c.text for c, _ in batch],
+                metadatas=[{**chunk_metadata(c), **extra.get(c.chunk_id, {})} for c, _ in batch])
+
+    def update_chunk_metadata(self, metadatas: Mapping[str, Mapping[str, Any]]) -> None:
+        for batch in _batches(list(metadatas.items())):
+            self.chunks.update(ids=[i for i, _ in batch], metadatas=[dict(m) for _, m in batch])
+
+    def delete_chunks(self, ids: Sequence[str]) -> None:
+        for batch in _batches(list(ids)):
+            self.chunks.delete(ids=batch)
+
+    def delete_documents(self, keys: Sequence[str]) -> None:
+        for batch in _batches(list(keys)):
+            self.docs.delete(ids=batch)
+
+    # -- swapping ----------------------------------------------------------------------------
+    def promote(self) -> Store:
+        """Make this staging index the live one: rename, then drop what it replaces."""
+        names = set(self._collection_names())
+        for suffix in ("", "_docs"):
+            if self.live_name + suffix in names:
+                self.client.get_collection(self.live_name + suffix).modify(
+                    name=self.live_name + suffix + "_old")
+            self.client.get_collection(self.name + suffix).modify(name=self.live_name + suffix)
+            if self.live_name + suffix in names:
+                self.client.delete_collection(self.live_name + suffix + "_old")
+        return Store(self.client, self.base, self.info).open()
+
+    def drop(self) -> None:
+        names = set(self._collection_names())
+        for name in (self.name, self.name + "_docs"):
+            if name in names:
+                self.client.delete_collection(name)
+
+    def drop_other_indexes(self) -> list[str]:
+        """Delete indexes of this base built with other settings, and stale staging leftovers."""
+        keep = {self.live_name, self.live_name + "_docs"}
+        dropped = [n for n in self._collection_names()
+                   if n.startswith(self.base + "_") and n not in keep and not
+                   n.startswith(self.live_name + STAGING)]
+        for name in dropped:
+            self.client.delete_collection(name)
+        return dropped
+
+
+def chunk_metadata(chunk: Chunk) -> dict[str, Any]:
+    return {"doc_id": chunk.doc_id, "title": chunk.title, "start": chunk.start, "end": chunk.end,
+            "heading_path": json.dumps(list(chunk.heading_path)), "prefix": chunk.prefix,
+            "index": chunk.index}
+
+
+def _chunk_from_row(chunk_id: str, text: str | None, meta: Mapping[str, Any]) -> Chunk:
+    return Chunk(chunk_id=chunk_id, doc_id=str(meta["doc_id"]), title=str(meta["title"]),
+                 text=text or "", start=int(meta["start"]), end=int(meta["end"]),
+                 heading_path=tuple(json.loads(str(meta.get("heading_path", "[]")))),
+                 prefix=str(meta.get("prefix", "")), index=int(meta.get("index", 0)))
+
+
+def _doc_metadata(doc: Document) -> dict[str, Any]:
+    extra = {k: v for k, v in doc.metadata.items() if isinstance(v, str | int | float | bool)}
+    return {**extra, "doc_id": doc.doc_id, "title": doc.title, "source": doc.source}
+
+
+def _batches(items: list[Any]) -> Iterator[list[Any]]:
+    for i in range(0, len(items), _BATCH):
+        yield items[i:i + _BATCH]

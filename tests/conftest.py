@@ -1,0 +1,54 @@
+"""Shared fixtures: real components only (the packaged embedder, real Chroma, real corpus)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Before any model library is imported: never reach for a hub, never spin-wait on 2 cores.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+from bot.settings import Settings, load_settings  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+
+
+def make_settings(tmp: Path, **overrides: object) -> Settings:
+    """Settings isolated in ``tmp``: no citebot.toml, no CITEBOT_* from the caller's shell."""
+    values = {"data_dir": tmp / "data", "corpus": (CORPUS,),
+              "cache_dir": Path.home() / ".cache" / "citebot", **overrides}
+    return load_settings(values, environ={}, config_file=_empty_toml(tmp))
+
+
+def _empty_toml(tmp: Path) -> Path:
+    path = tmp / "citebot.toml"
+    if not path.exists():
+        path.write_text("")
+    return path
+
+
+@pytest.fixture
+def corpus_copy(tmp_path: Path) -> Path:
+    """A private copy of the seed corpus that a test may change."""
+    target = tmp_path / "corpus"
+    shutil.copytree(CORPUS, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def built_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """The seed corpus ingested once into an embedded store, shared by read-only tests."""
+    from ingest.pipeline import ingest_corpus
+
+    tmp = tmp_path_factory.mktemp("index")
+    settings = make_settings(tmp)
+    ingest_corpus(settings)
+    yield settings

@@ -1,0 +1,98 @@
+"""Citation parsing and support checking. The support tests use a small bag-of-words
+embedding (a deterministic fake, to test the logic); tests/test_answer.py checks the same
+code with the real embedder."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Sequence
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.backends.base import Evidence
+from bot.cite import MARKER, cite, lexical_support, parse_markers, render
+from bot.schema import Chunk, Passage, Sentence
+from bot.text import content_words
+
+
+def bag_of_words(texts: Sequence[str]) -> list[list[float]]:
+    out = []
+    for text in texts:
+        vec = [0.0] * 64
+        for w in content_words(text, stem=True):
+            vec[int(hashlib.md5(w.encode()).hexdigest(), 16) % 64] += 1.0
+        norm = math.sqrt(sum(x * x for x in vec)) or 1.0
+        out.append([x / norm for x in vec])
+    return out
+
+
+def evidence(number: int, text: str, start: int = 100) -> Evidence:
+    chunk = Chunk(chunk_id=f"c{number}", doc_id=f"d{number}", title=f"Doc {number}", text=text,
+                  start=start, end=start + len(text), heading_path=("Intro",))
+    return Evidence(number=number, passage=Passage(chunk=chunk, score=1.0), excerpt=text)
+
+
+EVIDENCE = [
+    evidence(1, "LLMs are a subset of generative AI. They focus on text."),
+    evidence(2, "GANs generate images. Diffusion models create video frames."),
+]
+
+
+def test_parse_markers_forms() -> None:
+    parsed = parse_markers("LLMs are a subset [1]. GANs make images [2, 1]. [3]\nDone[Source 2].")
+    assert [(p.text, p.numbers) for p in parsed] == [
+        ("LLMs are a subset.", (1,)), ("GANs make images.", (2, 1, 3)), ("Done.", (2,))]
+
+
+@given(st.text())
+def test_parse_markers_never_raises(text: str) -> None:
+    for sentence in parse_markers(text):
+        assert MARKER.search(sentence.text) is None
+        assert all(n >= 0 for n in sentence.numbers)
+
+
+def test_supported_sentence_keeps_its_citation_with_quote_offsets() -> None:
+    checked = cite("LLMs are a subset of generative AI [1].", EVIDENCE, bag_of_words)
+    assert checked.text == "LLMs are a subset of generative AI [1]."
+    (citation,) = checked.citations
+    assert citation.number == 1 and citation.quote == "LLMs are a subset of generative AI."
+    assert (citation.start, citation.end) == (100, 100 + len(citation.quote))
+    assert citation.passage_text.startswith("LLMs are")
+
+
+def test_wrong_citation_is_moved_to_the_supporting_passage() -> None:
+    checked = cite("GANs generate images [1].", EVIDENCE, bag_of_words)
+    assert checked.text == "GANs generate images [2]."
+    assert [c.number for c in checked.citations] == [2]
+
+
+def test_invalid_marker_never_reaches_the_user() -> None:
+    checked = cite("Diffusion models create video frames [7].", EVIDENCE, bag_of_words)
+    assert "[7]" not in checked.text and checked.text.endswith("[2].")
+
+
+def test_unsupported_sentence_is_dropped() -> None:
+    checked = cite("LLMs focus on text [1]. The moon is made of cheese [1].", EVIDENCE,
+                   bag_of_words)
+    assert checked.dropped == ("The moon is made of cheese.",)
+    assert checked.text == "LLMs focus on text [1]."
+
+
+def test_a_number_absent_from_the_source_is_unsupported() -> None:
+    checked = cite("LLMs are a subset of 12 generative AI fields [1].", EVIDENCE, bag_of_words)
+    assert checked.sentences == () and checked.dropped
+
+
+def test_lexical_support_and_render() -> None:
+    assert lexical_support("GANs generate images", "GANs generate images.") == 1.0
+    assert lexical_support("the of and", "anything") == 0.0
+    assert render([Sentence("A fact.", (1, 2), True), Sentence("Another", (), True)]) == \
+        "A fact [1][2]. Another."
+
+
+def test_repeated_sentences_are_dropped() -> None:
+    checked = cite("LLMs focus on text [1]. LLMs focus on text only [1]. GANs generate images [2].",
+                   EVIDENCE, bag_of_words)
+    assert checked.text == "LLMs focus on text [1]. GANs generate images [2]."

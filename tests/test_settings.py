@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.errors import ConfigError
+from bot.settings import load_settings
+
+
+def test_layers_defaults_toml_env_overrides(tmp_path: Path) -> None:
+    toml = tmp_path / "citebot.toml"
+    toml.write_text('top_k = 3\nmodel = "extractive"\nchunk_size = 600\n')
+    env = {"CITEBOT_TOP_K": "4", "CITEBOT_TEMPERATURE": "0.5"}
+    settings = load_settings({"temperature": 0.2}, environ=env, config_file=toml)
+    assert settings.chunk_size == 600          # toml over default
+    assert settings.model == "extractive"      # toml, untouched by env
+    assert settings.top_k == 4                 # env over toml
+    assert settings.temperature == 0.2         # override over env
+    assert settings.max_tokens == 200          # default
+
+
+def test_env_file_location_and_none_overrides_are_ignored(tmp_path: Path) -> None:
+    toml = tmp_path / "other.toml"
+    toml.write_text("top_k = 9\n")
+    settings = load_settings({"top_k": None}, environ={"CITEBOT_CONFIG": str(toml)})
+    assert settings.top_k == 9
+
+
+def test_bad_values_name_the_setting_and_the_limit() -> None:
+    with pytest.raises(ConfigError, match=r"setting 'port' = '99999'.*less than or equal to 65535"):
+        load_settings(environ={"CITEBOT_PORT": "99999"})
+    with pytest.raises(ConfigError, match=r"chunk_overlap \(900\) must be smaller"):
+        load_settings({"chunk_overlap": 900}, environ={})
+
+
+def test_unknown_setting_lists_the_known_ones(tmp_path: Path) -> None:
+    toml = tmp_path / "citebot.toml"
+    toml.write_text("topk = 3\n")
+    with pytest.raises(ConfigError, match="unknown setting 'topk'; known settings: .*top_k"):
+        load_settings(environ={}, config_file=toml)
+
+
+def test_api_key_comes_only_from_the_environment(tmp_path: Path) -> None:
+    toml = tmp_path / "citebot.toml"
+    toml.write_text('openai_api_key = "sk-leak"\n')
+    with pytest.raises(ConfigError, match="must not be stored in .*OPENAI_API_KEY"):
+        load_settings(environ={}, config_file=toml)
+    settings = load_settings(environ={"OPENAI_API_KEY": "sk-secret-123"})
+    assert settings.openai_api_key is not None
+    assert settings.openai_api_key.get_secret_value() == "sk-secret-123"
+    assert "sk-secret-123" not in repr(settings)
+    assert "sk-secret-123" not in str(settings.public_dump())
+
+
+def test_missing_explicit_config_and_broken_toml(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings(environ={}, config_file=tmp_path / "nope.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("top_k = = 3")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings(environ={}, config_file=bad)

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.text import content_words, normalise, numbers, sentences, stem
+
+
+def test_sentences_keep_offsets_and_abbreviations() -> None:
+    text = "LLMs are a subset, e.g. GPT-4. They write text!\nGenerative AI makes images. 3.5 x"
+    spans = sentences(text)
+    assert [s.text for s in spans] == [
+        "LLMs are a subset, e.g. GPT-4.", "They write text!", "Generative AI makes images.",
+        "3.5 x"]
+    assert all(text[s.start:s.end] == s.text for s in spans)
+
+
+@given(st.text())
+def test_sentences_never_raise_and_offsets_hold(text: str) -> None:
+    for span in sentences(text):
+        assert text[span.start:span.end] == span.text
+        assert span.text.strip() == span.text and span.text
+
+
+def test_content_words_stem_and_stopwords() -> None:
+    assert content_words("What are the LLMs' uses?", stem=True) == ["llm", "use"]
+    assert stem("studies") == "study" and stem("class") == "class"
+
+
+def test_numbers_and_normalise() -> None:
+    assert numbers("GPT-4 has 1,750 params, 30% more") == {"4", "1750", "30"}
+    assert normalise("  Reinforcement   Learning’s\nFEEDBACK ") == "reinforcement learning's feedback"

@@ -1,0 +1,240 @@
+"""The `citebot` command: a thin layer over the same API the web app uses.
+
+Heavy libraries are imported inside commands so `citebot --help` stays instant.
+Every CitebotError becomes a one-line message and exit code 1; anything else is a
+bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from bot.errors import CitebotError
+from bot.settings import Settings, load_settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn citebot's own errors into a clean message for the terminal."""
+    try:
+        yield
+    except CitebotError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def settings_from(ctx: click.Context, **overrides: Any) -> Settings:
+    with user_errors():
+        return load_settings(overrides, config_file=ctx.obj.get("config"))
+
+
+def store_options(func: F) -> F:
+    """Flags that choose where the index lives and what shapes it."""
+    options = [
+        click.option("--data-dir", type=click.Path(path_type=Path), help="Embedded store folder."),
+        click.option("--chroma-host", help="Use the Chroma server on this host."),
+        click.option("--chroma-port", type=int, help="Port of the Chroma server."),
+        click.option("--embedder", help="Embedding model name."),
+        click.option("--chunk-size", type=int, help="Target chunk length in characters."),
+        click.option("--chunk-overlap", type=int, help="Chunk overlap in characters."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@click.group()
+@click.option("--config", type=click.Path(path_type=Path), help="TOML file (default citebot.toml).")
+@click.option("-v", "--verbose", is_flag=True, help="Log what happens.")
+@click.pass_context
+def main(ctx: click.Context, config: Path | None, verbose: bool) -> None:
+    """citebot: answers about LLMs and generative AI, with a source for every sentence."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    ctx.ensure_object(dict)
+    ctx.obj["config"] = config
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--rebuild", is_flag=True, help="Build the index from scratch.")
+@store_options
+@click.pass_context
+def ingest(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, **flags: Any) -> None:
+    """Load, clean, chunk and embed PATHS (default: the corpus) into the index."""
+    from ingest.pipeline import ingest_corpus
+
+    settings = settings_from(ctx, **flags)
+    with user_errors(), _progress_bar() as progress:
+        report = ingest_corpus(settings, list(paths) or None, rebuild=rebuild, progress=progress)
+    for problem in report.problems:
+        click.echo(f"skipped {problem.path}: {problem.reason}", err=True)
+    click.echo(report.summary())
+    if report.embedded == 0:
+        click.echo("nothing new to embed: the index was already up to date")
+
+
+@contextmanager
+def _progress_bar() -> Iterator[Callable[[int, int], None]]:
+    from tqdm import tqdm
+
+    bar: list[Any] = []
+
+    def update(done: int, total: int) -> None:
+        if not bar:
+            bar.append(tqdm(total=total, unit="chunk", desc="embedding", file=sys.stderr,
+                            disable=total < 64))
+        bar[0].update(done - bar[0].n)
+
+    try:
+        yield update
+    finally:
+        if bar:
+            bar[0].close()
+
+
+def answer_options(func: F) -> F:
+    """Flags that choose how questions are answered."""
+    options = [
+        click.option("--model", help="Backend: local, openai, extractive (see `citebot models`)."),
+        click.option("--top-k", type=int, help="Passages given to the model."),
+        click.option("--temperature", type=float, help="Sampling temperature."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return store_options(func)
+
+
+def make_bot(ctx: click.Context, **flags: Any) -> Any:
+    from bot.api import Bot
+
+    return Bot(settings_from(ctx, **flags))
+
+
+@main.command()
+@click.argument("question")
+@answer_options
+@click.pass_context
+def ask(ctx: click.Context, question: str, **flags: Any) -> None:
+    """Answer QUESTION from the articles, with numbered sources."""
+    bot = make_bot(ctx, **flags)
+    with user_errors():
+        show_answer(stream_answer(bot, question, []))
+    bot.close()
+
+
+@main.command()
+@answer_options
+@click.pass_context
+def chat(ctx: click.Context, **flags: Any) -> None:
+    """A conversation in the terminal; follow-up questions keep their context."""
+    bot = make_bot(ctx, **flags)
+    history: list[tuple[str, str]] = []
+    click.echo("Ask about LLMs and generative AI. An empty line or Ctrl-D ends the chat.")
+    while True:
+        try:
+            question = input("\nyou> ").strip()
+        except EOFError:
+            break
+        if not question:
+            break
+        try:
+            answer = stream_answer(bot, question, history)
+        except CitebotError as exc:
+            click.echo(f"error: {exc}", err=True)
+            continue
+        show_answer(answer)
+        history += [("user", question), ("assistant", answer.text)]
+    bot.close()
+
+
+def stream_answer(bot: Any, question: str, history: list[tuple[str, str]]) -> Any:
+    """Print the draft as it streams, then return the final Answer."""
+    from bot.schema import Answer
+
+    click.echo("bot> ", nl=False)
+    for event in bot.stream(question, history):
+        if isinstance(event, Answer):
+            click.echo()
+            return event
+        click.echo(event, nl=False)
+    raise AssertionError("the stream ended without an Answer")
+
+
+def show_answer(answer: Any) -> None:
+    """The checked answer, its sources with quotes, and how it was found."""
+    click.echo()
+    if answer.error:
+        click.secho(f"error: {answer.error}", fg="red", err=True)
+    if answer.text:
+        label = "ABSTAINED" if answer.abstained else ("VERIFIED" if answer.verified else "ANSWER")
+        click.secho(f"[{label}] ", bold=True, nl=False)
+        click.echo(answer.text + ("" if answer.complete else " (incomplete)"))
+    for c in answer.citations:
+        where = " > ".join((c.title, *c.heading_path))
+        click.echo(f"  [{c.number}] {where}  (chars {c.start}-{c.end} of {c.doc_id})")
+        click.echo(f'      "{c.quote}"')
+    t = answer.timings
+    click.secho(f"  searched for: {answer.query_used} | model {answer.model} | retrieval "
+                f"{t.get('retrieval', 0):.2f} s, first token {t.get('first_token', 0):.2f} s, "
+                f"total {t.get('total', 0):.2f} s", dim=True)
+
+
+@main.command()
+@click.pass_context
+def models(ctx: click.Context) -> None:
+    """List the model backends and whether each can run here."""
+    bot = make_bot(ctx)
+    for name, description, availability in bot.models():
+        mark = "ready" if availability.ready else "not ready"
+        default = " (default)" if name == bot.settings.model else ""
+        click.echo(f"{name}{default}: {mark} - {description}\n    {availability.detail}")
+
+
+@main.command()
+@click.pass_context
+def doctor(ctx: click.Context) -> None:
+    """Check the whole set-up and say what to fix."""
+    from ui.doctor import run_checks
+
+    problems = 0
+    for ok, line in run_checks(settings_from(ctx)):
+        click.echo(("ok    " if ok else "FIX   ") + line)
+        problems += not ok
+    if problems:
+        raise click.ClickException(f"{problems} problem(s) found")
+
+
+@main.command()
+@answer_options
+@click.pass_context
+def run(ctx: click.Context, **flags: Any) -> None:
+    """Bring the index up to date with the corpus, then start chatting."""
+    ctx.invoke(ingest, paths=(), rebuild=False, **_store_flags(flags))
+    ctx.invoke(chat, **flags)
+
+
+def _store_flags(flags: dict[str, Any]) -> dict[str, Any]:
+    keys = ("data_dir", "chroma_host", "chroma_port", "embedder", "chunk_size", "chunk_overlap")
+    return {k: flags.get(k) for k in keys}
+
+
+@main.command()
+@click.pass_context
+def config(ctx: click.Context) -> None:
+    """Print the settings in force (secrets masked)."""
+    settings = settings_from(ctx)
+    click.echo(json.dumps(settings.public_dump(), indent=2))
+
+
+if __name__ == "__main__":
+    main()
