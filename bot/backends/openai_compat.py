@@ -65,8 +65,10 @@ class OpenAICompatibleGenerator:
         import openai
 
         messages = [(m.role, m.content) for m in request.messages]
+        finished = False
         try:
             for chunk in self._chat_model(request).stream(messages):
+                finished = finished or bool(chunk.response_metadata.get("finish_reason"))
                 if chunk.content:
                     yield str(chunk.content)
         except openai.APITimeoutError:
@@ -78,6 +80,9 @@ class OpenAICompatibleGenerator:
         except openai.APIStatusError as exc:
             raise GenerationError(f"the model server at {self.base_url} answered HTTP "
                                   f"{exc.status_code}: {_short(exc.message)}") from None
+        if not finished:  # a stream that ends without a finish reason was cut off
+            raise GenerationError(f"the model server at {self.base_url} stopped in the middle "
+                                  "of the answer; what arrived is shown as incomplete")
 
 
 def _short(text: str, limit: int = 200) -> str:
