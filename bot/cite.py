@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from bot.backends.base import Evidence
 from bot.schema import Citation, Sentence
-from bot.text import Span, content_words, cosine, numbers, sentences
+from bot.text import LIST_BULLET, Span, content_words, cosine, numbers, sentences
 
 MARKER = re.compile(r"\s*\[(?:source\s*|passage\s*)?(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]",
                     re.IGNORECASE)
@@ -68,6 +68,7 @@ def parse_markers(text: str) -> list[ParsedSentence]:
                      for n in re.split(r"\s*[,;]\s*", m.group(1)))
         plain = " ".join(MARKER.sub("", span.text).split())
         plain = re.sub(r"\s+([.,;:!?])", r"\1", plain)
+        plain = LIST_BULLET.sub("", plain)  # a quoted list item is a sentence, not a list
         if not re.search(r"\w", plain):
             if parsed and nums:
                 last = parsed[-1]

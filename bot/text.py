@@ -102,6 +102,9 @@ def _append(spans: list[Span], text: str, start: int, end: int) -> None:
     spans.append(Span(stripped, s, s + len(stripped)))
 
 
+LIST_BULLET = re.compile(r"^\s*(?:[-–•*]|\d{1,2}[.)])\s+")
+"""A list item's bullet or number, which a sentence quoted out of its list should lose."""
+
 NUMBER = re.compile(r"\b\d+(?:[.,]\d+)*(?:%|\b)")
 
 

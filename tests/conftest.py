@@ -6,6 +6,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -52,3 +53,14 @@ def built_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     settings = make_settings(tmp)
     ingest_corpus(settings)
     yield settings
+
+
+@pytest.fixture(scope="session")
+def local_model(built_index: Settings) -> Iterator[Any]:
+    """The real local LLM (llama.cpp in this process), loaded once for the whole run."""
+    from bot.backends.local import LocalGenerator
+
+    generator = LocalGenerator(built_index)
+    generator.client()
+    yield generator
+    generator.close()

@@ -214,13 +214,38 @@ def doctor(ctx: click.Context) -> None:
         raise click.ClickException(f"{problems} problem(s) found")
 
 
+def serve_options(func: F) -> F:
+    func = click.option("--port", type=int, help="Port (default 7860).")(func)
+    func = click.option("--host", help="Address to bind (default 127.0.0.1: this machine only).")(
+        func)
+    return answer_options(func)
+
+
 @main.command()
-@answer_options
+@serve_options
+@click.pass_context
+def serve(ctx: click.Context, **flags: Any) -> None:
+    """Start the web chat (http://127.0.0.1:7860 by default)."""
+    import os
+
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from ui.app import build_app, launch
+
+    bot = make_bot(ctx, **flags)
+    with user_errors():
+        bot.retrieve("warm up")  # fail here, with the fix, rather than on the first question
+        app = build_app(bot)
+    click.echo(f"citebot is at http://{bot.settings.host}:{bot.settings.port} (Ctrl-C stops it)")
+    launch(app, bot)
+
+
+@main.command()
+@serve_options
 @click.pass_context
 def run(ctx: click.Context, **flags: Any) -> None:
-    """Bring the index up to date with the corpus, then start chatting."""
+    """Bring the index up to date with the corpus, then start the web chat."""
     ctx.invoke(ingest, paths=(), rebuild=False, **_store_flags(flags))
-    ctx.invoke(chat, **flags)
+    ctx.invoke(serve, **flags)
 
 
 def _store_flags(flags: dict[str, Any]) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from bot.backends.base import Availability, GenerationRequest
 from bot.prompt import NO_ANSWER
+from bot.text import LIST_BULLET
 
 MIN_RELEVANCE = 0.45
 MAX_SENTENCES = 3
@@ -28,7 +29,7 @@ class ExtractiveGenerator:
             if ev.relevance < MIN_RELEVANCE or not sentence or sentence in seen:
                 continue
             seen.add(sentence)
-            chosen.append(f"{sentence.rstrip('.')} [{ev.number}].")
+            chosen.append(f"{LIST_BULLET.sub('', sentence).rstrip('.')} [{ev.number}].")
             if len(chosen) == MAX_SENTENCES:
                 break
         if not chosen:

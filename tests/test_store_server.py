@@ -1,0 +1,72 @@
+"""Server mode: a real `chroma run` on 127.0.0.1, started by the test."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.api import Bot
+from bot.errors import StoreError
+from bot.settings import Settings
+from ingest.pipeline import ingest_corpus
+from tests.conftest import make_settings
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    port = free_port()
+    path = tmp_path_factory.mktemp("chroma-server")
+    chroma = Path(sys.executable).with_name("chroma")
+    proc = subprocess.Popen([str(chroma), "run", "--path", str(path), "--host", "127.0.0.1",
+                             "--port", str(port)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env={"ANONYMIZED_TELEMETRY": "False",
+                                                             "PATH": "/usr/bin:/bin"})
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).raise_for_status()
+            break
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("chroma run did not start within 60 s")
+    yield port
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def server_settings(tmp: Path, port: int) -> Settings:
+    return make_settings(tmp, chroma_host="127.0.0.1", chroma_port=port)
+
+
+def test_ingest_and_retrieve_through_the_server(tmp_path: Path, chroma_server: int) -> None:
+    settings = server_settings(tmp_path, chroma_server)
+    first = ingest_corpus(settings)
+    assert first.documents == 4 and first.added == first.chunks > 40
+    assert not settings.chroma_path.exists()  # nothing went to the embedded store
+    second = ingest_corpus(settings)
+    assert second.added == 0 and second.unchanged == first.chunks
+    passages = Bot(settings).retrieve("What does RLHF stand for?", k=3)
+    assert any("Reinforcement Learning from Human Feedback" in p.text for p in passages)
+
+
+def test_unreachable_server_is_a_clear_error_not_an_empty_store(tmp_path: Path) -> None:
+    settings = server_settings(tmp_path, free_port())
+    with pytest.raises(StoreError, match=r"cannot reach the Chroma server at 127\.0\.0\.1:\d+"):
+        Bot(settings).retrieve("What is an LLM?")
+    with pytest.raises(StoreError, match="chroma run"):
+        ingest_corpus(settings)

@@ -1,0 +1,141 @@
+"""The web chat in a real headless Chromium (Debian's), driven by Playwright, against the
+real app on a free loopback port with the real index and the real local LLM."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from bot.api import Bot
+from bot.backends.base import Generator
+from bot.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+ANSWER_TIMEOUT = 240_000  # ms: a cold llama.cpp answer on 2 busy cores
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def app_url(built_index: Settings, local_model: Generator) -> Iterator[str]:
+    from ui.app import build_app, launch
+
+    settings = built_index.with_overrides(
+        port=free_port(), model="local",
+        openai_base_url=f"http://127.0.0.1:{free_port()}/v1")  # a model server that is down
+    bot = Bot(settings, generators={"local": local_model})
+    app = build_app(bot)
+    launch(app, bot, block=False, quiet=True)
+    yield f"http://127.0.0.1:{settings.port}/"
+    app.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Browser, app_url: str) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.outside: list[str] = []  # type: ignore[attr-defined]
+    page.on("request", lambda r: _note_outside(page, r.url))
+    page.goto(app_url)  # never wait for networkidle: Gradio keeps a stream open
+    page.wait_for_selector("#question textarea")
+    yield page
+    context.close()
+
+
+def _note_outside(page: Any, url: str) -> None:
+    if not url.startswith(("http://127.0.0.1", "data:", "blob:")):
+        page.outside.append(url)
+
+
+def ask(page: Page, question: str) -> Any:
+    page.fill("#question textarea", question)
+    page.click("#ask")
+    last = page.locator('[data-testid="bot"]').last
+    expect(last.locator(".meta")).to_contain_text("model:", timeout=ANSWER_TIMEOUT)
+    return last
+
+
+def test_answer_shows_citations_and_sources(page: Page) -> None:
+    message = ask(page, "What does RLHF stand for?")
+    expect(message).to_contain_text("Reinforcement Learning from Human Feedback",
+                                    ignore_case=True)
+    markers = message.locator(".cite")
+    assert markers.count() >= 1
+    number = markers.first.inner_text().strip("[]")
+    card = page.locator(f"#sources #source-{number}")
+    expect(card).to_be_visible()
+    quote = card.locator(".passage mark").inner_text()
+    assert "Reinforcement Learning from Human Feedback" in quote
+    expect(message.locator(".meta")).to_contain_text("searched for")
+    card.locator("summary").first.click()  # the whole article opens at the highlighted span
+    expect(card.locator(".article mark")).to_contain_text("Reinforcement Learning")
+    page.screenshot(path=str(ROOT / "docs" / "screenshot.png"), full_page=True)
+    assert page.outside == []  # type: ignore[attr-defined]
+
+
+def test_out_of_scope_question_shows_the_abstention(page: Page) -> None:
+    message = ask(page, "What is the capital of Australia?")
+    expect(message.locator(".abstained")).to_contain_text("Not in the sources")
+    expect(message).to_contain_text("The sources don't cover this.")
+
+
+def test_errors_are_readable_and_the_app_keeps_working(page: Page) -> None:
+    page.get_by_text("Settings", exact=True).click()
+    page.click("#model input")
+    page.get_by_role("option", name="openai").first.click()
+    message = ask_error(page, "What is generative AI?")
+    expect(message).to_contain_text("cannot reach the model server")
+    assert "Traceback" not in page.content()
+    page.click("#model input")
+    page.get_by_role("option", name="extractive").click()
+    working = ask(page, "What does RLHF stand for?")
+    expect(working).to_contain_text("Reinforcement Learning from Human Feedback",
+                                    ignore_case=True)
+
+
+def test_empty_question_is_refused_in_words(page: Page) -> None:
+    message = ask_error(page, "   ")
+    expect(message).to_contain_text("the question is empty")
+
+
+def ask_error(page: Page, question: str) -> Any:
+    page.fill("#question textarea", question)
+    page.click("#ask")
+    last = page.locator('[data-testid="bot"]').last
+    expect(last.locator(".error")).to_be_visible(timeout=60_000)
+    return last
+
+
+def test_gradio_client_returns_the_same_answer(app_url: str, built_index: Settings) -> None:
+    from gradio_client import Client
+
+    client = Client(app_url, verbose=False)
+    result = client.predict("What does RLHF stand for?", "extractive", 5, api_name="/ask")
+    direct = Bot(built_index.with_overrides(model="extractive")).ask("What does RLHF stand for?")
+    assert result["text"] == direct.text
+    assert [(c["number"], c["doc_id"], c["quote"], c["start"], c["end"])
+            for c in result["citations"]] == [(c.number, c.doc_id, c.quote, c.start, c.end)
+                                              for c in direct.citations]
+    assert client.predict("", "extractive", 5, api_name="/ask") == {
+        "error": "the question is empty: type a question about LLMs or generative AI"}

@@ -1,0 +1,145 @@
+"""The Gradio chat app: the only module that imports gradio.
+
+``build_app(bot)`` returns the Blocks; ``citebot serve`` launches it. Answers stream
+into the chat, then are replaced by the checked answer; the cited passages, with the
+supporting quote highlighted and the whole article one click away, sit beside it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import gradio as gr
+
+from bot.api import Bot
+from bot.errors import CitebotError
+from bot.schema import Answer
+from ui.render import CSS, answer_message, draft_message, error_message, sources_panel
+
+log = logging.getLogger(__name__)
+
+EXAMPLES = [
+    "Are LLMs a subset of generative AI?",
+    "What does RLHF stand for?",
+    "What can generative AI create besides text?",
+    "What are the ethical concerns of generative AI?",
+]
+INTERNAL_ERROR = "something went wrong inside citebot (it is logged); please try again"
+Messages = list[dict[str, str]]
+Turns = list[tuple[str, str]]
+
+
+def model_choices(bot: Bot) -> list[tuple[str, str]]:
+    """Dropdown entries: every backend, the ones that can't run here labelled with why."""
+    choices = []
+    for name, _, availability in bot.models():
+        label = name if availability.ready else f"{name} (unavailable: {availability.detail})"
+        choices.append((label, name))
+    return choices
+
+
+def respond(bot: Bot, question: str, messages: Messages, turns: Turns, model: str,
+            top_k: int, temperature: float) -> Iterator[tuple[Messages, str, Turns, str]]:
+    """Stream one answer into the chat; errors become readable chat messages."""
+    messages = [*messages, {"role": "user", "content": question},
+                {"role": "assistant", "content": draft_message("")}]
+    yield messages, sources_panel(None, {}), turns, ""
+    try:
+        answer = None
+        draft = ""
+        for event in bot.stream(question, turns, model=model, top_k=int(top_k),
+                                temperature=float(temperature)):
+            if isinstance(event, Answer):
+                answer = event
+            else:
+                draft += event
+                messages[-1] = {"role": "assistant", "content": draft_message(draft)}
+                yield messages, gr.skip(), turns, ""
+        assert answer is not None
+        documents = {c.chunk_id: bot.document(c.chunk_id) for c in answer.citations}
+        messages[-1] = {"role": "assistant", "content": answer_message(answer)}
+        turns = [*turns, ("user", question), ("assistant", answer.text)]
+        yield messages, sources_panel(answer, documents), turns, ""
+    except CitebotError as exc:
+        messages[-1] = {"role": "assistant", "content": error_message(str(exc))}
+        yield messages, sources_panel(None, {}), turns, ""
+    except Exception:  # the page must keep working; the traceback goes to the log
+        log.exception("answering %r failed", question)
+        messages[-1] = {"role": "assistant", "content": error_message(INTERNAL_ERROR)}
+        yield messages, sources_panel(None, {}), turns, ""
+
+
+def ask_api(bot: Bot, question: str, model: str = "", top_k: int = 0) -> dict[str, Any]:
+    """The programmatic endpoint: the same Answer the chat shows, as JSON."""
+    try:
+        answer = bot.ask(question, model=model or None, top_k=int(top_k) or None)
+    except CitebotError as exc:
+        return {"error": str(exc)}
+    return dataclasses.asdict(answer)
+
+
+def build_app(bot: Bot) -> gr.Blocks:
+    """The chat page for ``bot``; launch it with :func:`launch`."""
+    choices = model_choices(bot)
+    with gr.Blocks(title="citebot") as app:
+        gr.Markdown("## citebot · LLMs vs generative AI, with a source for every sentence")
+        turns = gr.State([])
+        with gr.Row():
+            with gr.Column(scale=3):
+                chat = gr.Chatbot(label="Conversation", height=520, elem_id="chat",
+                                  examples=[{"text": q} for q in EXAMPLES],
+                                  placeholder="Ask about large language models and generative AI.")
+                with gr.Row():
+                    box = gr.Textbox(placeholder="Type a question and press Enter", scale=5,
+                                     show_label=False, elem_id="question", max_lines=4)
+                    send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+                clear = gr.Button("Clear conversation", elem_id="clear", size="sm")
+                with gr.Accordion("Settings", open=False, elem_id="settings"):
+                    model = gr.Dropdown(choices, value=bot.settings.model, label="Model",
+                                        elem_id="model")
+                    top_k = gr.Slider(1, 10, value=bot.settings.top_k, step=1, label="Passages")
+                    temperature = gr.Slider(0.0, 1.0, value=bot.settings.temperature, step=0.05,
+                                            label="Temperature")
+            with gr.Column(scale=2):
+                gr.Markdown("### Sources")
+                sources = gr.HTML(sources_panel(None, {}), elem_id="sources")
+
+        def on_ask(question: str, messages: Messages, turns_: Turns, model_: str, k: int,
+                   temp: float) -> Iterator[tuple[Messages, str, Turns, str]]:
+            yield from respond(bot, question, messages, turns_, model_, k, temp)
+
+        inputs = [box, chat, turns, model, top_k, temperature]
+        outputs = [chat, sources, turns, box]
+        box.submit(on_ask, inputs, outputs, api_visibility="private")
+        send.click(on_ask, inputs, outputs, api_visibility="private")
+        def pick(evt: gr.SelectData) -> str:
+            return str(evt.value["text"])
+
+        chat.example_select(pick, None, box, api_visibility="private").then(
+            on_ask, inputs, outputs, api_visibility="private")
+        clear.click(lambda: ([], sources_panel(None, {}), [], ""), None, outputs,
+                    api_visibility="private")
+
+        def ask(question: str, model: str = "", top_k: int = 0) -> dict[str, Any]:
+            return ask_api(bot, question, model, top_k)
+
+        gr.api(ask, api_name="ask")
+    return app
+
+
+def launch(app: gr.Blocks, bot: Bot, *, block: bool = True, quiet: bool = False) -> Any:
+    """Serve with a queue (several users at once; a full queue says so) on the configured
+    address, with a login when a username and password are set."""
+    settings = bot.settings
+    auth = None
+    if settings.auth_username and settings.auth_password:
+        auth = (settings.auth_username, settings.auth_password.get_secret_value())
+    app.queue(default_concurrency_limit=2, max_size=64)
+    theme = gr.themes.Default(font=["system-ui", "sans-serif"],  # no web fonts: nothing leaves
+                              font_mono=["ui-monospace", "monospace"])
+    return app.launch(server_name=settings.host, server_port=settings.port, auth=auth,
+                      share=False, prevent_thread_lock=not block, quiet=quiet, theme=theme,
+                      css=CSS, footer_links=["api"])
