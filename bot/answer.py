@@ -11,7 +11,7 @@ import logging
 import re
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.backends.base import Evidence, GenerationRequest, Generator, Message
 from bot.cite import CitedAnswer, Embed, cite, lexical_support
@@ -138,10 +138,12 @@ def _finish(request: AnswerRequest, evidence: tuple[Evidence, ...], draft: str, 
         return _abstain(request, evidence, timings, started, reason="model declined")
     checked: CitedAnswer = cite(draft, evidence, embed)
     if not checked.sentences:
-        return _abstain(request, evidence, timings, started, reason="no supported sentence",
-                        error=error)
-    return _answer(request, evidence, checked.text, checked.sentences, checked.citations,
-                   timings, started, abstained=False, complete=not error, error=error)
+        return replace(_abstain(request, evidence, timings, started,
+                                reason="no supported sentence", error=error),
+                       dropped=checked.dropped)
+    answer = _answer(request, evidence, checked.text, checked.sentences, checked.citations,
+                     timings, started, abstained=False, complete=not error, error=error)
+    return replace(answer, dropped=checked.dropped)
 
 
 def _abstain(request: AnswerRequest, evidence: Sequence[Evidence], timings: dict[str, float],

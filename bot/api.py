@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from bot.answer import AnswerRequest, Event, answer_events
@@ -19,6 +20,7 @@ from bot.backends.base import Availability, Generator
 from bot.backends.embedders import SentenceTransformerEmbedder, make_embedder
 from bot.backends.registry import backends, create_generator
 from bot.errors import CitebotError, InputError
+from bot.evaluate import Progress, Question, Report, evaluate, load_questions
 from bot.retrieve import Retriever, Turn, rewrite_query
 from bot.schema import Answer, Document, Passage
 from bot.settings import Settings, load_settings
@@ -121,6 +123,19 @@ class Bot:
                 final = event
         assert final is not None, "answer_events always ends with an Answer"
         return final
+
+    def evaluate(self, questions: Sequence[Question] | Path | str, *, model: str | None = None,
+                 progress: Progress | None = None) -> Report:
+        """Ask every question of a question set (a list or a JSON Lines file) and score it."""
+        source = ""
+        if isinstance(questions, str | Path):
+            source = str(questions)
+            questions = load_questions(Path(questions))
+        settings = self.settings.with_overrides(model=model) if model else self.settings
+        report = evaluate(self, questions, model=model or self.settings.model,
+                          settings=settings.public_dump(), progress=progress)
+        report.questions_file = source
+        return report
 
     def document(self, chunk_id: str) -> Document | None:
         """The whole document version a passage was cut from (for showing it in context)."""

@@ -125,11 +125,10 @@ class Retriever:
         chunks.update({cid: self.keywords.chunk(cid) for cid in keyword if cid not in chunks})
         cosines = {cid: s for cid, (_, s) in dense.items()}
         cosines.update(self.store.similarities(vector, [c for c in chunks if c not in cosines]))
-        ranked = {
-            "dense": [(chunks[c], cosines[c]) for c in sorted(chunks, key=lambda c: -cosines[c])],
-            "bm25": [(chunks[c], bm25.get(c, 0.0)) for c in sorted(chunks,
-                                                                    key=lambda c: -bm25.get(c, 0.0))],
-        }
+        by_dense = sorted(chunks, key=lambda c: -cosines[c])
+        by_bm25 = sorted(chunks, key=lambda c: -bm25.get(c, 0.0))
+        ranked = {"dense": [(chunks[c], cosines[c]) for c in by_dense],
+                  "bm25": [(chunks[c], bm25.get(c, 0.0)) for c in by_bm25]}
         fused = remove_near_duplicates(fuse(ranked))[:k]
         return [replace(p, scores={**p.scores, "coverage": self.keywords.coverage(query, p.chunk)})
                 for p in fused]

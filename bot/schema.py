@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+
 @dataclass(frozen=True)
 class Document:
     """One source article.
@@ -102,7 +103,11 @@ class Sentence:
 
 @dataclass(frozen=True)
 class Answer:
-    """Everything the UI, CLI, Python API and evaluation show about one answer."""
+    """Everything the UI, CLI, Python API and evaluation show about one answer.
+
+    ``dropped`` holds the draft's sentences that no passage supported (never shown as
+    part of the answer); ``complete`` is False when generation failed part way.
+    """
 
     text: str
     citations: tuple[Citation, ...]
@@ -111,6 +116,7 @@ class Answer:
     query_used: str
     question: str = ""
     sentences: tuple[Sentence, ...] = ()
+    dropped: tuple[str, ...] = ()
     timings: Mapping[str, float] = field(default_factory=dict)
     model: str = ""
     complete: bool = True

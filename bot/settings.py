@@ -13,8 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import Field, SecretStr, ValidationError, model_validator
-from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource
-from pydantic_settings import SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from bot.errors import ConfigError
 
@@ -61,6 +65,9 @@ class Settings(BaseSettings):
     openai_api_key_env: str = Field("OPENAI_API_KEY", description="Env variable with the key.")
     openai_api_key: SecretStr | None = Field(None, description="Read from the environment only.")
     openai_timeout: float = Field(60.0, gt=0, description="Seconds before a request gives up.")
+    # Evaluation
+    questions_file: Path = Field(Path("corpus/questions.jsonl"), description="Test questions.")
+    report_dir: Path = Field(Path("eval-report"), description="Where evaluations are written.")
     # Web app
     host: str = Field("127.0.0.1", description="Address the web app binds to.")
     port: int = Field(7860, ge=1, le=65535, description="Port of the web app.")
@@ -70,7 +77,8 @@ class Settings(BaseSettings):
     @classmethod
     def settings_customise_sources(
         cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
-        **_: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # Layering happens in load_settings, where the environment is a parameter.
         return (init_settings,)

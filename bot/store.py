@@ -172,7 +172,8 @@ class Store:
         k = min(k, self.count())
         if k <= 0:
             return []
-        got = self.chunks.query(query_embeddings=[list(vector)], n_results=k,
+        query = np.asarray([vector], dtype=np.float32)
+        got = self.chunks.query(query_embeddings=query, n_results=k,
                                 include=["metadatas", "documents", "distances"])  # type: ignore[list-item]
         rows = zip(got["ids"][0], (got["documents"] or [[]])[0], (got["metadatas"] or [[]])[0],
                    (got["distances"] or [[]])[0], strict=True)
@@ -210,7 +211,8 @@ class Store:
         if not pairs:
             return
         vectors = embed([d.title for _, d in pairs])
-        self.docs.upsert(ids=[k for k, _ in pairs], embeddings=vectors,
+        self.docs.upsert(ids=[k for k, _ in pairs],
+                         embeddings=np.asarray(vectors, dtype=np.float32),
                          documents=[d.text for _, d in pairs],
                          metadatas=[_doc_metadata(d) for _, d in pairs])
 
@@ -218,7 +220,8 @@ class Store:
                    extra: Mapping[str, Mapping[str, Any]]) -> None:
         for batch in _batches(list(zip(chunks, vectors, strict=True))):
             self.chunks.upsert(
-                ids=[c.chunk_id for c, _ in batch], embeddings=[list(v) for _, v in batch],
+                ids=[c.chunk_id for c, _ in batch],
+                embeddings=np.asarray([v for _, v in batch], dtype=np.float32),
                 documents=[c.text for c, _ in batch],
                 metadatas=[{**chunk_metadata(c), **extra.get(c.chunk_id, {})} for c, _ in batch])
 

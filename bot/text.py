@@ -14,16 +14,16 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"“'(\[A-Z0-9])|\n+
 _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "Dr.", "Mr.", "Ms.", "approx.", "Inc.")
 
 STOPWORDS = frozenset("""
-a about above after again against all also am an and any are aren't as at be because been
-before being below between both but by can can't could did do does doing don't down during
-each few for from further had has have having he her here hers herself him himself his how
-i if in into is isn't it it's its itself just let's me more most my myself no nor not of off
-on once only or other ought our ours ourselves out over own same she should so some such than
-that that's the their theirs them themselves then there there's these they this those through
-to too under until up very was we were what what's when where which while who whom why will
-with would you your yours yourself yourselves tell explain describe give list name please
-according article articles source sources say says said mention mentioned one two many much
-versus vs difference differences between define defined mean means meaning
+a about above after again against all also am an and any are aren't as at be because been before
+being below between both but by can can't could did do does doing don't down during each few for
+from further had has have having he her here hers herself him himself his how i if in into is
+isn't it it's its itself just let's me more most my myself no nor not of off on once only or
+other ought our ours ourselves out over own same she should so some such than that that's the
+their theirs them themselves then there there's these they this those through to too under until
+up very was we were what what's when where which while who whom why will with would you your
+yours yourself yourselves tell explain describe give list name please according article articles
+source sources say says said mention mentioned one two many much versus vs difference
+differences between define defined mean means meaning
 """.split())
 
 

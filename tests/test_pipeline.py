@@ -63,7 +63,7 @@ def test_changed_chunk_settings_rebuild_instead_of_mixing(tmp_path: Path) -> Non
     bigger = ingest_corpus(settings.with_overrides(chunk_size=1200))
     assert bigger.rebuilt and bigger.index != small.index
     assert bigger.added == bigger.chunks < small.chunks
-    with pytest.raises(IndexMissingError, match="chunk_size 1200.*run `citebot ingest`"):
+    with pytest.raises(IndexMissingError, match=r"chunk_size 1200.*run `citebot ingest`"):
         Bot(settings).retrieve("what is an LLM")
 
 

@@ -37,14 +37,14 @@ def test_bad_values_name_the_setting_and_the_limit() -> None:
 def test_unknown_setting_lists_the_known_ones(tmp_path: Path) -> None:
     toml = tmp_path / "citebot.toml"
     toml.write_text("topk = 3\n")
-    with pytest.raises(ConfigError, match="unknown setting 'topk'; known settings: .*top_k"):
+    with pytest.raises(ConfigError, match=r"unknown setting 'topk'; known settings: .*top_k"):
         load_settings(environ={}, config_file=toml)
 
 
 def test_api_key_comes_only_from_the_environment(tmp_path: Path) -> None:
     toml = tmp_path / "citebot.toml"
     toml.write_text('openai_api_key = "sk-leak"\n')
-    with pytest.raises(ConfigError, match="must not be stored in .*OPENAI_API_KEY"):
+    with pytest.raises(ConfigError, match=r"must not be stored in .*OPENAI_API_KEY"):
         load_settings(environ={}, config_file=toml)
     settings = load_settings(environ={"OPENAI_API_KEY": "sk-secret-123"})
     assert settings.openai_api_key is not None

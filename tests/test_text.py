@@ -29,4 +29,5 @@ def test_content_words_stem_and_stopwords() -> None:
 
 def test_numbers_and_normalise() -> None:
     assert numbers("GPT-4 has 1,750 params, 30% more") == {"4", "1750", "30"}
-    assert normalise("  Reinforcement   Learning’s\nFEEDBACK ") == "reinforcement learning's feedback"
+    normalised = normalise("  Reinforcement   Learning’s\nFEEDBACK ")
+    assert normalised == "reinforcement learning's feedback"

@@ -17,6 +17,7 @@ import gradio as gr
 from bot.api import Bot
 from bot.errors import CitebotError
 from bot.schema import Answer
+from ui.eval_tab import build_eval_tab
 from ui.render import CSS, answer_message, draft_message, error_message, sources_panel
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,7 @@ def build_app(bot: Bot) -> gr.Blocks:
     with gr.Blocks(title="citebot") as app:
         gr.Markdown("## citebot · LLMs vs generative AI, with a source for every sentence")
         turns = gr.State([])
-        with gr.Row():
+        with gr.Tab("Chat"), gr.Row():
             with gr.Column(scale=3):
                 chat = gr.Chatbot(label="Conversation", height=520, elem_id="chat",
                                   examples=[{"text": q} for q in EXAMPLES],
@@ -127,6 +128,8 @@ def build_app(bot: Bot) -> gr.Blocks:
             return ask_api(bot, question, model, top_k)
 
         gr.api(ask, api_name="ask")
+        with gr.Tab("Evaluation"):
+            build_eval_tab(bot, choices)
     return app
 
 

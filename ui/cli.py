@@ -84,15 +84,15 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, **flags: 
 
 
 @contextmanager
-def _progress_bar() -> Iterator[Callable[[int, int], None]]:
+def _progress_bar(unit: str = "chunk") -> Iterator[Callable[[int, int], None]]:
     from tqdm import tqdm
 
     bar: list[Any] = []
 
     def update(done: int, total: int) -> None:
         if not bar:
-            bar.append(tqdm(total=total, unit="chunk", desc="embedding", file=sys.stderr,
-                            disable=total < 64))
+            bar.append(tqdm(total=total, unit=unit, file=sys.stderr,
+                            disable=unit == "chunk" and total < 64))
         bar[0].update(done - bar[0].n)
 
     try:
@@ -251,6 +251,63 @@ def run(ctx: click.Context, **flags: Any) -> None:
 def _store_flags(flags: dict[str, Any]) -> dict[str, Any]:
     keys = ("data_dir", "chroma_host", "chroma_port", "embedder", "chunk_size", "chunk_overlap")
     return {k: flags.get(k) for k in keys}
+
+
+@main.command("eval")
+@click.option("--questions", type=click.Path(path_type=Path),
+              help="JSON Lines file (default: corpus/questions.jsonl).")
+@click.option("--out", type=click.Path(path_type=Path),
+              help="Folder for report.json and report.html (default: eval-report).")
+@click.option("--fail-under", multiple=True, metavar="METRIC=VALUE",
+              help="Exit 1 when METRIC is below VALUE (repeatable).")
+@click.option("--fail-over", multiple=True, metavar="METRIC=VALUE",
+              help="Exit 1 when METRIC (a rate or latency) is above VALUE.")
+@click.option("--compare", nargs=2, type=click.Path(path_type=Path, exists=True),
+              metavar="A.json B.json", help="Show two reports side by side instead.")
+@answer_options
+@click.pass_context
+def eval_(ctx: click.Context, questions: Path | None, out: Path | None,
+          fail_under: tuple[str, ...],
+          fail_over: tuple[str, ...], compare: tuple[Path, Path] | None, **flags: Any) -> None:
+    """Score answers against a question set and write a report."""
+    from bot.report import compare_table, read_report, summary_table, write_report
+
+    with user_errors():
+        bars = parse_bars(fail_under, "under") + parse_bars(fail_over, "over")
+        if compare:
+            first, second = (read_report(p) for p in compare)
+            click.echo(compare_table(first, second,
+                                     names=[p.parent.name or str(p) for p in compare]))
+            return
+        bot = make_bot(ctx, questions_file=questions, report_dir=out, **flags)
+        with _progress_bar("questions") as progress:
+            report = bot.evaluate(bot.settings.questions_file,
+                                  progress=lambda done, total, _: progress(done, total))
+        json_path, html_path = write_report(report, bot.settings.report_dir)
+    click.echo(summary_table(report))
+    click.echo(f"wrote {json_path} and {html_path}")
+    failures = [f"{m} = {report.metrics[m]:.3f} is {side} the bar {bar}" for m, side, bar in bars
+                if (report.metrics[m] < bar if side == "under" else report.metrics[m] > bar)]
+    if failures:
+        raise click.ClickException("; ".join(failures))
+
+
+def parse_bars(specs: tuple[str, ...], side: str) -> list[tuple[str, str, float]]:
+    """METRIC=VALUE pairs, checked against the known metrics."""
+    from bot.errors import InputError
+    from bot.evaluate import METRICS
+
+    bars = []
+    for spec in specs:
+        metric, _, value = spec.partition("=")
+        if metric not in METRICS:
+            raise InputError(f"unknown metric '{metric}' in --fail-{side}; choose from: "
+                             + ", ".join(METRICS))
+        try:
+            bars.append((metric, side, float(value)))
+        except ValueError:
+            raise InputError(f"--fail-{side} {spec}: '{value}' is not a number") from None
+    return bars
 
 
 @main.command()

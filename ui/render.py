@@ -91,9 +91,9 @@ def source_card(citation: Citation, document: Document | None) -> str:
             f'<div class="path">{escape(path)}</div>',
             f'<div class="passage">{highlight(citation.passage_text, citation.quote)}</div>']
     if document is not None:
+        article = article_view(document.text, citation.start, citation.end)
         card.append('<details><summary>Open the whole article</summary>'
-                    f'<div class="article">{article_view(document.text, citation.start, citation.end)}'
-                    "</div></details>")
+                    f'<div class="article">{article}</div></details>')
     card.append("</div>")
     return "\n".join(card)
 

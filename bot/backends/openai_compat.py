@@ -54,12 +54,15 @@ class OpenAICompatibleGenerator:
         try:
             from langchain_openai import ChatOpenAI
         except ImportError:
-            raise ModelUnavailableError(f"the openai backend needs langchain-openai: {_INSTALL}")
+            raise ModelUnavailableError(
+                f"the openai backend needs langchain-openai: {_INSTALL}") from None
+        from pydantic import SecretStr
+
         return ChatOpenAI(base_url=self.base_url, model=self.model,
-                          api_key=self._api_key or "not-needed",  # local servers want any key
+                          api_key=SecretStr(self._api_key or "none"),  # local servers take any
                           timeout=self.timeout, max_retries=self.max_retries,
-                          temperature=request.temperature, max_tokens=request.max_tokens,
-                          streaming=True)
+                          temperature=request.temperature,
+                          max_completion_tokens=request.max_tokens, streaming=True)
 
     def stream(self, request: GenerationRequest) -> Iterator[str]:
         import openai
@@ -72,8 +75,9 @@ class OpenAICompatibleGenerator:
                 if chunk.content:
                     yield str(chunk.content)
         except openai.APITimeoutError:
-            raise GenerationError(f"the model at {self.base_url} did not answer within "
-                                  f"{self.timeout:g} s; try again, or raise openai_timeout") from None
+            raise GenerationError(
+                f"the model at {self.base_url} did not answer within {self.timeout:g} s; "
+                "try again, or raise openai_timeout") from None
         except openai.APIConnectionError:
             raise GenerationError(f"cannot reach the model server at {self.base_url}; is it "
                                   "running? (`citebot models` checks)") from None

@@ -65,7 +65,7 @@ def http_server() -> Iterator[Callable[[Handler], str]]:
 
     def start(on_post: Handler) -> str:
         class Handler_(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_POST(self) -> None:
                 on_post(self)
 
             def log_message(self, *args: object) -> None:

@@ -1,0 +1,253 @@
+"""Evaluation: question sets, per-question scores, and the aggregated report.
+
+The question-set format (JSON Lines, one object per line; only ``question`` is required)::
+
+    {"id": "q01", "question": "What does RLHF stand for?", "answerable": true,
+     "history": [], "key_facts": [["reinforcement learning from human feedback"]],
+     "support": ["Reinforcement Learning from Human Feedback (RLHF)"], "reference": "..."}
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from bot.cite import MARKER
+from bot.errors import CitebotError, InputError
+from bot.schema import Answer, Passage
+from bot.text import normalise
+
+METRICS = ("hit@1", "hit@5", "mrr", "fact_recall", "abstention_accuracy", "false_abstention_rate",
+           "false_answer_rate", "citation_validity", "support_rate", "citation_hit",
+           "retrieval_p50", "retrieval_p95", "first_token_p50", "first_token_p95", "total_p50",
+           "total_p95")
+LOWER_IS_BETTER = frozenset(m for m in METRICS if m.endswith(("_rate", "_p50", "_p95")))
+
+
+@dataclass(frozen=True)
+class Question:
+    """One test question; see the module docstring for the file format."""
+
+    id: str
+    question: str
+    answerable: bool = True
+    history: tuple[str, ...] = ()
+    key_facts: tuple[tuple[str, ...], ...] = ()
+    support: tuple[str, ...] = ()
+    reference: str = ""
+    category: str = ""
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    """What one question scored, and the answer it got."""
+
+    id: str
+    question: str
+    category: str
+    answerable: bool
+    answer: str
+    abstained: bool
+    citations: list[dict[str, Any]]
+    query_used: str
+    support_rank: int | None       # 1-based rank of the first passage holding a support snippet
+    fact_recall: float | None
+    missed_facts: list[list[str]]
+    citation_valid: bool
+    supported_sentences: int
+    unsupported_sentences: int
+    citation_hit: bool | None
+    timings: dict[str, float]
+    error: str = ""
+
+
+@dataclass
+class Report:
+    """An evaluation run: the aggregate metrics and every question's row."""
+
+    metrics: dict[str, float]
+    results: list[QuestionResult]
+    model: str
+    settings: dict[str, Any]
+    questions_file: str = ""
+    started: str = ""
+    seconds: float = 0.0
+    by_category: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Report:
+        results = [QuestionResult(**r) for r in data.get("results", [])]
+        return cls(**{**data, "results": results})
+
+
+class Answerer(Protocol):
+    def ask(self, question: str, history: Sequence[Any] = ..., **options: Any) -> Answer: ...
+
+
+def load_questions(path: Path) -> list[Question]:
+    """Read a JSON Lines question set; a bad line raises InputError naming the line."""
+    if not path.is_file():
+        raise InputError(f"question set '{path}' does not exist; pass --questions FILE")
+    questions = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.strip():
+            questions.append(_question(_parse_line(line, path, number), number))
+    if not questions:
+        raise InputError(f"question set '{path}' has no questions")
+    return questions
+
+
+def _parse_line(line: str, path: Path, number: int) -> dict[str, Any]:
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}:{number} is not valid JSON ({exc.msg})") from None
+    if not isinstance(data, dict) or not str(data.get("question", "")).strip():
+        raise InputError(f"{path}:{number} needs a \"question\" field")
+    return data
+
+
+def _question(data: dict[str, Any], number: int) -> Question:
+    return Question(
+        id=str(data.get("id") or f"line{number}"), question=str(data["question"]),
+        answerable=bool(data.get("answerable", True)),
+        history=tuple(str(h) for h in data.get("history", [])),
+        key_facts=tuple(tuple(str(a) for a in group) for group in data.get("key_facts", [])),
+        support=tuple(str(s) for s in data.get("support", [])),
+        reference=str(data.get("reference", "")), category=str(data.get("category", "")))
+
+
+# -- per-question metrics -----------------------------------------------------------------------
+def contains_any(text: str, alternatives: Iterable[str]) -> bool:
+    norm = normalise(text)
+    return any(normalise(a) in norm for a in alternatives if a.strip())
+
+
+def support_rank(passages: Sequence[Passage], support: Sequence[str]) -> int | None:
+    """1-based rank of the first passage that contains a support snippet."""
+    for rank, passage in enumerate(passages, start=1):
+        if contains_any(passage.text, support):
+            return rank
+    return None
+
+
+def fact_recall(answer: str, key_facts: Sequence[Sequence[str]]) -> tuple[float, list[list[str]]]:
+    """Share of fact groups the answer covers, and the groups it missed."""
+    missed = [list(g) for g in key_facts if not contains_any(answer, g)]
+    return (1.0 - len(missed) / len(key_facts) if key_facts else 1.0), missed
+
+
+def citations_valid(answer: Answer) -> bool:
+    """Every ``[n]`` in the text names a citation, and every citation names a passage."""
+    shown = {int(n) for m in MARKER.finditer(answer.text) for n in
+             m.group(1).replace(";", ",").split(",")}
+    numbers = {c.number for c in answer.citations}
+    return shown <= numbers and all(1 <= n <= len(answer.passages) for n in numbers)
+
+
+def score(question: Question, answer: Answer) -> QuestionResult:
+    """Every metric of one answered question."""
+    recall, missed = (fact_recall(answer.text, question.key_facts) if question.answerable
+                      and not answer.abstained else (0.0, [list(g) for g in question.key_facts]))
+    hit = (any(contains_any(c.quote, question.support) for c in answer.citations)
+           if question.support and not answer.abstained else None)
+    return QuestionResult(
+        id=question.id, question=question.question, category=question.category,
+        answerable=question.answerable, answer=answer.text, abstained=answer.abstained,
+        citations=[{"number": c.number, "title": c.title, "quote": c.quote} for c in
+                   answer.citations], query_used=answer.query_used,
+        support_rank=support_rank(answer.passages, question.support) if question.support else None,
+        fact_recall=recall if question.answerable and question.key_facts else None,
+        missed_facts=missed if question.answerable else [], citation_valid=citations_valid(answer),
+        supported_sentences=sum(s.supported for s in answer.sentences),
+        unsupported_sentences=len(answer.dropped) + sum(not s.supported for s in answer.sentences),
+        citation_hit=hit, timings=dict(answer.timings), error=answer.error)
+
+
+def failed(question: Question, error: str) -> QuestionResult:
+    """The row of a question the bot could not answer at all (counts as wrong everywhere)."""
+    return QuestionResult(question.id, question.question, question.category, question.answerable,
+                          "", False, [], "", None, 0.0 if question.answerable else None,
+                          [list(g) for g in question.key_facts], False, 0, 0,
+                          False if question.support else None, {}, error)
+
+
+# -- aggregation --------------------------------------------------------------------------------
+def aggregate(results: Sequence[QuestionResult]) -> dict[str, float]:
+    """The report's headline figures over all questions."""
+    answerable = [r for r in results if r.answerable]
+    unanswerable = [r for r in results if not r.answerable]
+    with_support = [r for r in answerable if r.support_rank is not None or r.citation_hit
+                    is not None]
+    ranks = [r.support_rank for r in with_support]
+    sentences = sum(r.supported_sentences + r.unsupported_sentences for r in results)
+    metrics = {
+        "questions": float(len(results)),
+        "hit@1": _mean([rank == 1 for rank in ranks]),
+        "hit@5": _mean([rank is not None and rank <= 5 for rank in ranks]),
+        "mrr": _mean([1.0 / rank if rank else 0.0 for rank in ranks]),
+        "fact_recall": _mean([r.fact_recall for r in answerable if r.fact_recall is not None]),
+        "abstention_accuracy": _mean([r.abstained != r.answerable for r in results]),
+        "false_abstention_rate": _mean([r.abstained for r in answerable]),
+        "false_answer_rate": _mean([not r.abstained for r in unanswerable]),
+        "citation_validity": _mean([r.citation_valid for r in results if not r.error]),
+        "support_rate": (sum(r.supported_sentences for r in results) / sentences
+                         if sentences else 0.0),
+        "citation_hit": _mean([r.citation_hit for r in answerable if r.citation_hit is not None]),
+    }
+    for key in ("retrieval", "first_token", "total"):
+        values = [r.timings[key] for r in results if key in r.timings]
+        metrics[f"{key}_p50"] = percentile(values, 50)
+        metrics[f"{key}_p95"] = percentile(values, 95)
+    return metrics
+
+
+def _mean(values: Sequence[float | bool]) -> float:
+    return float(statistics.fmean(values)) if values else 0.0
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    if not values:
+        return 0.0
+    if len(values) == 1:
+        return float(values[0])
+    return float(statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1])
+
+
+def by_category(results: Sequence[QuestionResult]) -> dict[str, dict[str, float]]:
+    groups: dict[str, list[QuestionResult]] = {}
+    for r in results:
+        groups.setdefault(r.category or "uncategorised", []).append(r)
+    return {name: {k: v for k, v in aggregate(rs).items() if not k.endswith(("_p50", "_p95"))}
+            for name, rs in sorted(groups.items())}
+
+
+Progress = Callable[[int, int, QuestionResult], None]
+
+
+def evaluate(bot: Answerer, questions: Sequence[Question], *, model: str | None = None,
+             settings: dict[str, Any] | None = None, progress: Progress | None = None) -> Report:
+    """Ask every question (with its history) and score the answers."""
+    started = time.perf_counter()
+    results = []
+    for i, question in enumerate(questions, start=1):
+        history = [("user", h) for h in question.history]
+        try:
+            result = score(question, bot.ask(question.question, history, model=model))
+        except CitebotError as exc:
+            result = failed(question, str(exc))
+        results.append(result)
+        if progress:
+            progress(i, len(questions), result)
+    return Report(metrics=aggregate(results), results=results, model=model or "",
+                  settings=settings or {}, started=time.strftime("%Y-%m-%d %H:%M:%S"),
+                  seconds=round(time.perf_counter() - started, 1),
+                  by_category=by_category(results))

@@ -1,0 +1,132 @@
+"""Evaluation reports: a summary table, report.json, a readable report.html with plots,
+and a side-by-side comparison of two runs."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from bot.errors import InputError
+from bot.evaluate import LOWER_IS_BETTER, METRICS, Report
+
+_SECONDS = ("_p50", "_p95")
+
+
+def fmt(metric: str, value: float) -> str:
+    return f"{value:.2f} s" if metric.endswith(_SECONDS) else f"{value:.3f}"
+
+
+def summary_table(report: Report) -> str:
+    """The headline metrics as an aligned text table."""
+    width = max(len(m) for m in METRICS)
+    lines = [f"{'metric':<{width}}  value", f"{'-' * width}  -----"]
+    lines += [f"{m:<{width}}  {fmt(m, report.metrics.get(m, 0.0))}" for m in METRICS]
+    lines.append(f"{len(report.results)} questions, model {report.model}, {report.seconds:.0f} s")
+    return "\n".join(lines)
+
+
+def compare_table(a: Report, b: Report, names: Sequence[str] = ("A", "B")) -> str:
+    """Two runs side by side, with the change and whether it is better."""
+    width = max(len(m) for m in METRICS)
+    head = f"{'metric':<{width}}  {names[0]:>12}  {names[1]:>12}  {'change':>9}"
+    lines = [head, "-" * len(head)]
+    for m in METRICS:
+        va, vb = a.metrics.get(m, 0.0), b.metrics.get(m, 0.0)
+        delta = vb - va
+        better = (delta < 0) if m in LOWER_IS_BETTER else (delta > 0)
+        mark = "" if abs(delta) < 1e-9 else (" better" if better else " worse")
+        lines.append(f"{m:<{width}}  {fmt(m, va):>12}  {fmt(m, vb):>12}  {delta:+9.3f}{mark}")
+    return "\n".join(lines)
+
+
+def read_report(path: Path) -> Report:
+    try:
+        return Report.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError) as exc:
+        raise InputError(f"'{path}' is not a citebot report.json ({exc})") from None
+
+
+def write_report(report: Report, out_dir: Path) -> tuple[Path, Path]:
+    """Write report.json and report.html (with plots) into ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    json_path, html_path = out_dir / "report.json", out_dir / "report.html"
+    json_path.write_text(json.dumps(report.to_json(), indent=1, ensure_ascii=False),
+                         encoding="utf-8")
+    html_path.write_text(render_html(report), encoding="utf-8")
+    return json_path, html_path
+
+
+def render_html(report: Report) -> str:
+    esc = html.escape
+    rows = "\n".join(_question_row(r) for r in report.results)
+    metrics = "".join(f"<tr><td>{esc(m)}</td><td>{fmt(m, report.metrics.get(m, 0.0))}</td></tr>"
+                      for m in METRICS)
+    return f"""<!doctype html><html><head><meta charset="utf-8"><title>citebot evaluation</title>
+<style>body{{font-family:system-ui,sans-serif;margin:2em;}} table{{border-collapse:collapse;}}
+td,th{{border:1px solid #ccc;padding:.3em .5em;vertical-align:top;font-size:.9em;}}
+.bad{{background:#fee2e2;}} .ok{{background:#dcfce7;}}</style></head><body>
+<h1>citebot evaluation</h1>
+<p>{len(report.results)} questions · model <b>{esc(report.model)}</b> · {esc(report.started)}
+ · {report.seconds:.0f} s · questions: {esc(report.questions_file)}</p>
+<h2>Metrics</h2><table>{metrics}</table>
+<h2>Plots</h2>{_plots(report)}
+<h2>By category</h2>{_category_table(report.by_category)}
+<h2>Questions</h2>
+<table><tr><th>id</th><th>question</th><th>answer</th><th>citations</th><th>support rank</th>
+<th>facts missed</th><th>abstained / should</th><th>total s</th></tr>
+{rows}</table></body></html>"""
+
+
+def _question_row(r: object) -> str:
+    esc = html.escape
+    get = r.__dict__
+    right = get["abstained"] != get["answerable"]
+    cites = "<br>".join(f"[{c['number']}] {esc(c['title'])}: “{esc(c['quote'])}”"
+                        for c in get["citations"])
+    missed = "; ".join(" / ".join(g) for g in get["missed_facts"])
+    return (f'<tr class="{"ok" if right else "bad"}"><td>{esc(get["id"])}</td>'
+            f'<td>{esc(get["question"])}</td><td>{esc(get["answer"] or get["error"])}</td>'
+            f'<td>{cites}</td><td>{get["support_rank"] or "–"}</td><td>{esc(missed)}</td>'
+            f'<td>{get["abstained"]} / {not get["answerable"]}</td>'
+            f'<td>{get["timings"].get("total", 0.0):.1f}</td></tr>')
+
+
+def _category_table(categories: Mapping[str, Mapping[str, float]]) -> str:
+    keys = ("questions", "hit@5", "fact_recall", "abstention_accuracy", "support_rate")
+    head = "".join(f"<th>{k}</th>" for k in keys)
+    body = "".join(f"<tr><td>{html.escape(name)}</td>" + "".join(
+        f"<td>{vals.get(k, 0.0):.2f}</td>" for k in keys) + "</tr>"
+        for name, vals in categories.items())
+    return f"<table><tr><th>category</th>{head}</tr>{body}</table>"
+
+
+def _plots(report: Report) -> str:
+    """Quality metrics as bars and the latency distribution, as inline PNGs."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    quality = [m for m in METRICS if not m.endswith(_SECONDS)]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4))
+    ax1.barh(quality, [report.metrics.get(m, 0.0) for m in quality], color="#1e3a8a")
+    ax1.set_xlim(0, 1)
+    ax1.set_title("Quality (0-1)")
+    for key, colour in (("retrieval", "#16a34a"), ("first_token", "#d97706"),
+                        ("total", "#1e3a8a")):
+        values = [r.timings[key] for r in report.results if key in r.timings]
+        if values:
+            ax2.hist(values, bins=20, alpha=0.6, label=key, color=colour)
+    ax2.set_xlabel("seconds")
+    ax2.set_title("Latency per question")
+    ax2.legend()
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90)
+    plt.close(fig)
+    data = base64.b64encode(buffer.getvalue()).decode()
+    return f'<img alt="metrics and latency" src="data:image/png;base64,{data}">'

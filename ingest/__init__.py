@@ -1,0 +1,1 @@
+"""Turn source files into cleaned, structure-aware chunks: load -> clean -> chunk."""
