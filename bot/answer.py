@@ -16,7 +16,15 @@ from dataclasses import dataclass, replace
 from bot.backends.base import Evidence, GenerationRequest, Generator, Message
 from bot.cite import CitedAnswer, Embed, cite, lexical_support
 from bot.errors import GenerationError
-from bot.prompt import NEARBY_INTRO, NO_ANSWER, SYSTEM_PROMPT, user_message
+from bot.prompt import (
+    EXAMPLE_ANSWER,
+    EXAMPLE_QUESTION,
+    EXAMPLE_SOURCES,
+    NEARBY_INTRO,
+    NO_ANSWER,
+    SYSTEM_PROMPT,
+    user_message,
+)
 from bot.schema import Answer, Citation, Passage, Sentence
 from bot.text import Span, cosine, sentences
 
@@ -94,8 +102,10 @@ def build_messages(question: str, evidence: Sequence[Evidence]) -> tuple[Message
     for ev in evidence:
         where = " > ".join((ev.passage.chunk.title, *ev.passage.chunk.heading_path[-1:]))
         lines.append(f"[{ev.number}] ({where}) {ev.excerpt}")
-    return (Message("system", SYSTEM_PROMPT), Message("user", user_message("\n".join(lines),
-                                                                             question)))
+    return (Message("system", SYSTEM_PROMPT),
+            Message("user", user_message(EXAMPLE_SOURCES, EXAMPLE_QUESTION)),
+            Message("assistant", EXAMPLE_ANSWER),
+            Message("user", user_message("\n".join(lines), question)))
 
 
 def evidence_is_weak(passages: Sequence[Passage]) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,13 @@ def make_settings(tmp: Path, **overrides: object) -> Settings:
     values = {"data_dir": tmp / "data", "corpus": (CORPUS,),
               "cache_dir": Path.home() / ".cache" / "citebot", **overrides}
     return load_settings(values, environ={}, config_file=_empty_toml(tmp))
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def _empty_toml(tmp: Path) -> Path:

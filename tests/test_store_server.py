@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -16,13 +15,7 @@ from bot.api import Bot
 from bot.errors import StoreError
 from bot.settings import Settings
 from ingest.pipeline import ingest_corpus
-from tests.conftest import make_settings
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.conftest import free_port, make_settings
 
 
 @pytest.fixture(scope="module")

@@ -97,6 +97,9 @@ class SentenceTransformerEmbedder:
             if self._model is None:
                 offline_environment()
                 from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as hf_logging
+
+                hf_logging.disable_progress_bar()  # "Loading weights" bars on every start
 
                 path = self.model_path()
                 log.info("loading embedder %s from %s", self.model_id, path)

@@ -20,15 +20,10 @@ from bot.backends.base import GenerationRequest, Message
 from bot.backends.openai_compat import OpenAICompatibleGenerator
 from bot.errors import GenerationError
 from bot.settings import Settings
+from tests.conftest import free_port
 
 REQUEST = GenerationRequest(messages=(Message("user", "Say hello."),), question="Say hello.",
                             evidence=(), max_tokens=16)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

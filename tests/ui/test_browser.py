@@ -3,7 +3,6 @@ real app on a free loopback port with the real index and the real local LLM."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from bot.api import Bot
 from bot.backends.base import Generator
 from bot.settings import Settings
+from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -21,12 +21,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
 ANSWER_TIMEOUT = 240_000  # ms: a cold llama.cpp answer on 2 busy cores
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -139,3 +133,13 @@ def test_gradio_client_returns_the_same_answer(app_url: str, built_index: Settin
                                               for c in direct.citations]
     assert client.predict("", "extractive", 5, api_name="/ask") == {
         "error": "the question is empty: type a question about LLMs or generative AI"}
+
+
+def test_evaluation_tab_runs_with_progress(page: Page) -> None:
+    page.get_by_role("tab", name="Evaluation").click()
+    page.click("#eval-model input")
+    page.get_by_role("option", name="extractive").click()
+    page.click("#eval-run")
+    expect(page.locator("#eval-summary")).to_contain_text("hit@5", timeout=ANSWER_TIMEOUT)
+    expect(page.locator("#eval-summary")).to_contain_text("model extractive")
+    assert page.locator("#eval-rows tr").count() > 60

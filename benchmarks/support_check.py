@@ -1,0 +1,61 @@
+"""How well does the citation support check separate supported from unsupported claims?
+
+Positives: each answerable question's reference answer against the passage that holds its
+support snippet. Negatives: the same claim against the support passage of a question seven
+places on, when that passage holds none of the claim's key facts. Prints precision, recall
+and the time per check, and writes benchmarks/results/support_check.json.
+
+    .venv/bin/python benchmarks/support_check.py     (needs `citebot ingest` first)
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from bot.api import Bot
+from bot.backends.base import Evidence
+from bot.cite import cite
+from bot.evaluate import contains_any, load_questions
+from bot.schema import Passage
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    bot = Bot.from_settings(model="extractive")
+    chunks = bot.store.all_chunks()
+    questions = [q for q in load_questions(ROOT / "corpus" / "questions.jsonl")
+                 if q.answerable and q.support and q.reference]
+    holder = {q.id: next((c for c in chunks if contains_any(c.full_text, q.support)), None)
+              for q in questions}
+    questions = [q for q in questions if holder[q.id] is not None]
+    pairs = []
+    for i, q in enumerate(questions):
+        pairs.append((q.reference, holder[q.id], True))
+        other = holder[questions[(i + 7) % len(questions)].id]
+        if other is not None and not any(contains_any(other.full_text, g) for g in q.key_facts):
+            pairs.append((q.reference, other, False))
+    verdicts, started = [], time.perf_counter()
+    for claim, chunk, truth in pairs:
+        assert chunk is not None
+        ev = Evidence(1, Passage(chunk, 1.0), chunk.full_text)
+        checked = cite(f"{claim.rstrip('.')} [1].", [ev], bot.embedder.embed_documents)
+        verdicts.append((bool(checked.sentences), truth))
+    seconds = (time.perf_counter() - started) / len(pairs)
+    tp = sum(v and t for v, t in verdicts)
+    fp = sum(v and not t for v, t in verdicts)
+    fn = sum(t and not v for v, t in verdicts)
+    result = {"pairs": len(pairs), "positives": sum(t for _, t in verdicts),
+              "precision": round(tp / (tp + fp), 3) if tp + fp else 0.0,
+              "recall": round(tp / (tp + fn), 3) if tp + fn else 0.0,
+              "ms_per_check": round(seconds * 1000, 1)}
+    print(" | ".join(f"{k}: {v}" for k, v in result.items()))
+    out = ROOT / "benchmarks" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "support_check.json").write_text(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()
