@@ -31,9 +31,11 @@ def test_default_bind_address_is_loopback(built_index: Settings) -> None:
 
 
 def test_unauthenticated_requests_get_nothing(protected: str) -> None:
-    for path in ("/config", "/gradio_api/info", "/gradio_api/call/ask"):
-        reply = httpx.get(protected + path, timeout=10)
-        assert reply.status_code in (401, 403), (path, reply.status_code)
+    replies = [httpx.get(protected + path, timeout=10) for path in ("/config", "/gradio_api/info")]
+    replies.append(httpx.post(protected + "/gradio_api/call/ask", timeout=10,
+                              json={"data": ["What does RLHF stand for?", "extractive", 5]}))
+    for reply in replies:
+        assert reply.status_code in (401, 403), (reply.url, reply.status_code)
         assert "RLHF" not in reply.text and "citebot" not in reply.text.lower()
     from gradio_client import Client
 
