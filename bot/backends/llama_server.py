@@ -24,6 +24,7 @@ xllamacpp facts this relies on (version 2026.10.11549):
 from __future__ import annotations
 
 import argparse
+import atexit
 import logging
 import os
 import signal
@@ -31,6 +32,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import weakref
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -73,6 +75,17 @@ def _wait_healthy(base: str, timeout: float) -> None:
             last = str(exc)
         time.sleep(0.1)
     raise ModelUnavailableError(f"llama.cpp server at {base} not healthy after {timeout}s: {last}")
+
+
+_RUNNING: weakref.WeakSet[LlamaServer] = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_all() -> None:
+    """Stop servers still running at exit while the interpreter is whole: left to
+    finalisation, llama.cpp's threads can be torn down out of order and abort the process."""
+    for server in list(_RUNNING):
+        server.stop()
 
 
 class LlamaServer:
@@ -182,6 +195,7 @@ class LlamaServer:
             self.stop()
             raise
         self._base_url = f"{root}/v1"
+        _RUNNING.add(self)
         logger.info(
             "llama.cpp serving %s at %s after %.1fs",
             self.model_path.name,
@@ -197,6 +211,7 @@ class LlamaServer:
         which terminates the task loop, stops the HTTP listener and joins their threads.
         """
         server, self._server, self._base_url = self._server, None, None
+        _RUNNING.discard(self)
         if server is not None:
             del server
             logger.info("llama.cpp server for %s stopped", self.model_path.name)
