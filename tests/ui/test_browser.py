@@ -84,7 +84,7 @@ def test_answer_shows_citations_and_sources(page: Page) -> None:
     expect(message.locator(".meta")).to_contain_text("searched for")
     card.locator("summary").first.click()  # the whole article opens at the highlighted span
     expect(card.locator(".article mark")).to_contain_text("Reinforcement Learning")
-    page.screenshot(path=str(ROOT / "docs" / "screenshot.png"), full_page=True)
+    page.screenshot(path=str(ROOT / "docs" / "screenshot.png"))  # the viewport: the chat
     assert page.outside == []  # type: ignore[attr-defined]
 
 
