@@ -27,7 +27,11 @@ from bot.settings import Settings, load_settings
 from bot.store import IndexInfo, Store, connect
 
 HistoryItem = Turn | Mapping[str, str] | tuple[str, str] | str
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Terminal escape sequences go whole (a bare ESC would leave "[31m" in the query); then
+# C0/C1 controls, unpaired surrogates (undecodable bytes from argv or JSON; tokenizers reject
+# them) and bidi overrides (they reorder what the reader sees) become spaces.
+_ESCAPE_SEQUENCE = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|[@-_])")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
 _ONLY_MARKERS = re.compile(r"^[\s\[\]\d,;.!?]*$")
 
 
@@ -149,16 +153,18 @@ class Bot:
         """The question cleaned of control characters, or an InputError that says why not."""
         if not isinstance(question, str):
             raise InputError(f"the question must be text, not {type(question).__name__}")
-        cleaned = _CONTROL.sub(" ", question).strip()
+        cleaned = clean_question(question)
         limit = self.settings.max_question_chars
         if not cleaned:
             raise InputError("the question is empty: type a question about LLMs or generative AI")
         if len(cleaned) > limit:
             raise InputError(f"the question is {len(cleaned):,} characters long; the limit is "
-                             f"{limit:,} (setting max_question_chars, env "
-                             "CITEBOT_MAX_QUESTION_CHARS)")
+                             f"{limit:,}: shorten it, or raise the limit with the setting "
+                             "max_question_chars (env CITEBOT_MAX_QUESTION_CHARS)")
         if _ONLY_MARKERS.match(cleaned):
-            raise InputError(f"'{cleaned}' is not a question: ask in words, e.g. "
+            shown = cleaned if len(cleaned) <= 40 else cleaned[:40] + "…"
+            what = "only citation markers" if "[" in cleaned else "no words"
+            raise InputError(f"'{shown}' is not a question ({what}): ask in words, e.g. "
                              "'What is generative AI?'")
         return cleaned
 
@@ -167,6 +173,11 @@ class Bot:
             close = getattr(generator, "close", None)
             if close:
                 close()
+
+
+def clean_question(question: str) -> str:
+    """``question`` without escape sequences and control characters, trimmed."""
+    return _CONTROL.sub(" ", _ESCAPE_SEQUENCE.sub(" ", question)).strip()
 
 
 def normalise_history(history: Sequence[HistoryItem]) -> list[Turn]:

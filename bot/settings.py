@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     port: int = Field(7860, ge=1, le=65535, description="Port of the web app.")
     auth_username: str | None = Field(None, description="Web app login name (optional).")
     auth_password: SecretStr | None = Field(None, description="Web app password (env only).")
+    queue_size: int = Field(64, ge=1, le=10_000, description=(
+        "Questions the web app holds waiting (2 are answered at once); beyond that a user "
+        "is told the queue is full and to try again."))
 
     @classmethod
     def settings_customise_sources(

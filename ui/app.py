@@ -14,7 +14,7 @@ from typing import Any
 
 import gradio as gr
 
-from bot.api import Bot
+from bot.api import Bot, clean_question
 from bot.errors import CitebotError
 from bot.schema import Answer
 from ui.eval_tab import build_eval_tab
@@ -29,6 +29,7 @@ EXAMPLES = [
     "What are the ethical concerns of generative AI?",
 ]
 INTERNAL_ERROR = "something went wrong inside citebot (it is logged); please try again"
+SHOWN_QUESTION_CHARS = 500
 Messages = list[dict[str, str]]
 Turns = list[tuple[str, str]]
 
@@ -45,7 +46,7 @@ def model_choices(bot: Bot) -> list[tuple[str, str]]:
 def respond(bot: Bot, question: str, messages: Messages, turns: Turns, model: str,
             top_k: int, temperature: float) -> Iterator[tuple[Messages, str, Turns, str]]:
     """Stream one answer into the chat; errors become readable chat messages."""
-    messages = [*messages, {"role": "user", "content": question},
+    messages = [*messages, {"role": "user", "content": shown_question(question)},
                 {"role": "assistant", "content": draft_message("")}]
     yield messages, sources_panel(None, {}), turns, ""
     try:
@@ -73,12 +74,25 @@ def respond(bot: Bot, question: str, messages: Messages, turns: Turns, model: st
         yield messages, sources_panel(None, {}), turns, ""
 
 
+def shown_question(question: str) -> str:
+    """The question as the chat echoes it: without control characters, and a huge one cut
+    short (the error beneath it gives the real length and the limit)."""
+    text = clean_question(question)
+    if len(text) <= SHOWN_QUESTION_CHARS:
+        return text
+    return f"{text[:SHOWN_QUESTION_CHARS]}… ({len(text):,} characters in all)"
+
+
 def ask_api(bot: Bot, question: str, model: str = "", top_k: int = 0) -> dict[str, Any]:
-    """The programmatic endpoint: the same Answer the chat shows, as JSON."""
+    """The programmatic endpoint: the same Answer the chat shows, as JSON; a failure is an
+    ``{"error": message}`` reply, never a stack trace."""
     try:
         answer = bot.ask(question, model=model or None, top_k=int(top_k) or None)
     except CitebotError as exc:
         return {"error": str(exc)}
+    except Exception:  # the caller gets a message, the log gets the traceback
+        log.exception("answering %r through the API failed", str(question)[:200])
+        return {"error": INTERNAL_ERROR}
     return dataclasses.asdict(answer)
 
 
@@ -140,7 +154,7 @@ def launch(app: gr.Blocks, bot: Bot, *, block: bool = True, quiet: bool = False)
     auth = None
     if settings.auth_username and settings.auth_password:
         auth = (settings.auth_username, settings.auth_password.get_secret_value())
-    app.queue(default_concurrency_limit=2, max_size=64)
+    app.queue(default_concurrency_limit=2, max_size=settings.queue_size)
     theme = gr.themes.Default(font=["system-ui", "sans-serif"],  # no web fonts: nothing leaves
                               font_mono=["ui-monospace", "monospace"])
     return app.launch(server_name=settings.host, server_port=settings.port, auth=auth,

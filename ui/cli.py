@@ -161,6 +161,7 @@ def stream_answer(bot: Any, question: str, history: list[tuple[str, str]]) -> An
     """Print the draft as it streams, then return the final Answer."""
     from bot.schema import Answer
 
+    question = bot.check_question(question)  # a refused question prints no dangling "bot> "
     click.echo("bot> ", nl=False)
     for event in bot.stream(question, history):
         if isinstance(event, Answer):
