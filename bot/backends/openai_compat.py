@@ -47,6 +47,10 @@ class OpenAICompatibleGenerator:
                                        f"{reply.status_code}); set it in the environment")
         return Availability(True, f"{self.base_url} answers, model '{self.model}'")
 
+    def _redact(self, text: str) -> str:
+        """``text`` without the API key: a server that refuses a key may quote it back."""
+        return text.replace(self._api_key, "***") if self._api_key else text
+
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
 
@@ -83,7 +87,8 @@ class OpenAICompatibleGenerator:
                                   "running? (`citebot models` checks)") from None
         except openai.APIStatusError as exc:
             raise GenerationError(f"the model server at {self.base_url} answered HTTP "
-                                  f"{exc.status_code}: {_short(exc.message)}") from None
+                                  f"{exc.status_code}: {_short(self._redact(exc.message))}"
+                                  ) from None
         if not finished:  # a stream that ends without a finish reason was cut off
             raise GenerationError(f"the model server at {self.base_url} stopped in the middle "
                                   "of the answer; what arrived is shown as incomplete")
