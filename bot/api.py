@@ -17,7 +17,7 @@ from typing import Any
 
 from bot.answer import AnswerRequest, Event, answer_events
 from bot.backends.base import Availability, Generator
-from bot.backends.embedders import SentenceTransformerEmbedder, make_embedder
+from bot.backends.embedders import CachedEmbedder, SentenceTransformerEmbedder, make_embedder
 from bot.backends.registry import backends, create_generator
 from bot.errors import CitebotError, InputError
 from bot.evaluate import Progress, Question, Report, evaluate, load_questions
@@ -44,6 +44,7 @@ class Bot:
         by several bots); the others are built from the registry on first use."""
         self.settings = settings
         self.embedder: SentenceTransformerEmbedder = make_embedder(settings.embedder)
+        self._embed = CachedEmbedder(self.embedder)
         self._store: Store | None = None
         self._retriever: Retriever | None = None
         self._generators: dict[str, Generator] = dict(generators or {})
@@ -69,7 +70,7 @@ class Bot:
         store = self.store
         with self._lock:
             if self._retriever is None:
-                self._retriever = Retriever(store, self.embedder)
+                self._retriever = Retriever(store, self._embed)
             return self._retriever
 
     def generator(self, name: str | None = None) -> Generator:
@@ -114,7 +115,7 @@ class Bot:
                                 temperature=self.settings.temperature if temperature is None
                                 else temperature, max_tokens=self.settings.max_tokens,
                                 model=generator.name)
-        for event in answer_events(request, generator, self.embedder.embed_documents):
+        for event in answer_events(request, generator, self._embed.embed_documents):
             if isinstance(event, Answer):
                 event = _with_retrieval_time(event, retrieval)
             yield event

@@ -49,6 +49,7 @@ class KeywordIndex:
         self._doc_freq = Counter(t for doc in corpus for t in set(doc))
         self._vocab = set(self._doc_freq)
         self._by_id = {c.chunk_id: c for c in self.chunks}
+        self._tokens = {c.chunk_id: set(doc) for c, doc in zip(self.chunks, corpus, strict=True)}
         if self.chunks:
             self._bm25.index(corpus, show_progress=False)
 
@@ -69,7 +70,7 @@ class KeywordIndex:
         terms = set(_keyword_tokens(query))
         if not terms:
             return 0.0
-        present = set(_keyword_tokens(_searchable(chunk)))
+        present = self._tokens.get(chunk.chunk_id) or set(_keyword_tokens(_searchable(chunk)))
         total = sum(self.idf(t) for t in terms)
         return sum(self.idf(t) for t in terms & present) / total if total else 0.0
 
@@ -129,7 +130,7 @@ class Retriever:
         by_bm25 = sorted(chunks, key=lambda c: -bm25.get(c, 0.0))
         ranked = {"dense": [(chunks[c], cosines[c]) for c in by_dense],
                   "bm25": [(chunks[c], bm25.get(c, 0.0)) for c in by_bm25]}
-        fused = remove_near_duplicates(fuse(ranked))[:k]
+        fused = remove_near_duplicates(fuse(ranked), limit=k)
         return [replace(p, scores={**p.scores, "coverage": self.keywords.coverage(query, p.chunk)})
                 for p in fused]
 
@@ -156,21 +157,26 @@ def fuse(results: dict[str, list[tuple[Chunk, float]]],
     return sorted(passages, key=lambda p: -p.score)
 
 
-def remove_near_duplicates(passages: Sequence[Passage]) -> list[Passage]:
-    """Drop passages that mostly repeat a better one (overlapping spans or the same words)."""
-    kept: list[Passage] = []
+def remove_near_duplicates(passages: Sequence[Passage], limit: int | None = None
+                           ) -> list[Passage]:
+    """Drop passages that mostly repeat a better one (overlapping spans or the same words),
+    stopping once ``limit`` are kept: the candidates below them are never shown."""
+    kept: list[tuple[Passage, set[str]]] = []
     for passage in passages:
-        if not any(_near_duplicate(passage.chunk, k.chunk) for k in kept):
-            kept.append(passage)
-    return kept
+        if limit is not None and len(kept) >= limit:
+            break
+        vocabulary = set(words(passage.chunk.text))
+        if not any(_near_duplicate(passage.chunk, vocabulary, k.chunk, k_words)
+                   for k, k_words in kept):
+            kept.append((passage, vocabulary))
+    return [passage for passage, _ in kept]
 
 
-def _near_duplicate(a: Chunk, b: Chunk) -> bool:
+def _near_duplicate(a: Chunk, wa: set[str], b: Chunk, wb: set[str]) -> bool:
     if a.doc_id == b.doc_id:
         overlap = min(a.end, b.end) - max(a.start, b.start)
         if overlap > 0.5 * min(a.end - a.start, b.end - b.start):
             return True
-    wa, wb = set(words(a.text)), set(words(b.text))
     if not wa or not wb:
         return False
     return len(wa & wb) / len(wa | wb) >= DUPLICATE_JACCARD

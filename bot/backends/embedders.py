@@ -10,6 +10,7 @@ import importlib
 import logging
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,8 @@ from bot.errors import ConfigError, ModelUnavailableError
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
+
+    from bot.backends.base import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +123,57 @@ class SentenceTransformerEmbedder:
             show_progress_bar=False, convert_to_numpy=True,
         )
         return [[float(x) for x in row] for row in vectors]
+
+
+class CachedEmbedder:
+    """An embedder that remembers the vectors of recent texts (least recently used out).
+
+    Answering embeds the query once for retrieval and again with every sentence of the
+    retrieved passages to choose the evidence; the same passages come back for related
+    questions, so a chat server mostly re-embeds text it has seen. On 2 cores that is the
+    difference between ~0.5 s and ~0 s before the prompt can be sent."""
+
+    def __init__(self, inner: Embedder, max_texts: int = 20_000) -> None:
+        self.inner = inner
+        self.model_id = inner.model_id
+        self.dimension = inner.dimension
+        self.max_texts = max_texts
+        self._vectors: OrderedDict[tuple[str, str], list[float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def embed_query(self, text: str) -> list[float]:
+        found = self._lookup([("query", text)])
+        if found[0] is None:
+            vector = self.inner.embed_query(text)
+            self._remember([("query", text)], [vector])
+            return vector
+        return found[0]
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        keys = [("document", t) for t in texts]
+        found = self._lookup(keys)
+        missing = list(dict.fromkeys(k for k, v in zip(keys, found, strict=True) if v is None))
+        if missing:
+            vectors = self.inner.embed_documents([text for _, text in missing])
+            self._remember(missing, vectors)
+            new = dict(zip(missing, vectors, strict=True))
+            found = [v if v is not None else new[k] for k, v in zip(keys, found, strict=True)]
+        return [v for v in found if v is not None]
+
+    def _lookup(self, keys: Sequence[tuple[str, str]]) -> list[list[float] | None]:
+        with self._lock:
+            hits = [self._vectors.get(k) for k in keys]
+            for key, hit in zip(keys, hits, strict=True):
+                if hit is not None:
+                    self._vectors.move_to_end(key)
+            return hits
+
+    def _remember(self, keys: Sequence[tuple[str, str]], vectors: Sequence[list[float]]) -> None:
+        with self._lock:
+            for key, vector in zip(keys, vectors, strict=True):
+                self._vectors[key] = vector
+            while len(self._vectors) > self.max_texts:
+                self._vectors.popitem(last=False)
 
 
 def make_embedder(name: str) -> SentenceTransformerEmbedder:
