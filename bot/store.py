@@ -9,16 +9,17 @@ index that replaces the live one only when complete, so a crash never harms it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from bot.errors import IndexMissingError, StoreError
+from bot.errors import CitebotError, IndexMissingError, StoreError
 from bot.schema import Chunk, Document
 
 if TYPE_CHECKING:
@@ -32,7 +33,9 @@ log = logging.getLogger(__name__)
 
 CHUNKER_VERSION = "1"
 STAGING = "_staging"
+OLD = "_old"
 _BATCH = 256
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,22 @@ def _connect_message(settings: Settings, exc: Exception) -> str:
             f"delete that folder and run `citebot ingest --rebuild`")
 
 
+def _guarded(action: str) -> Callable[[F], F]:
+    """Chroma reports a damaged file only when a read or write touches it, as a bare
+    InternalError: turn that into a StoreError that names the store and the fix."""
+    def wrap(method: F) -> F:
+        @functools.wraps(method)
+        def guarded(self: Store, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(self, *args, **kwargs)
+            except CitebotError:
+                raise
+            except Exception as exc:
+                raise StoreError(self.failure(action, exc)) from exc
+        return guarded  # type: ignore[return-value]
+    return wrap
+
+
 class Store:
     """One index (chunks + document versions) in Chroma. Construction is cheap."""
 
@@ -104,15 +123,21 @@ class Store:
 
     def open(self, *, create: bool = False) -> Store:
         """Open (or create) both collections; a missing index names the command that builds it."""
-        if not create and not self.exists():
+        names = set(self._collection_names())
+        if not create and not names & {self.name, self.name + OLD}:
             raise IndexMissingError(self._missing_message())
         try:
-            self._chunks = self._collection(self.name)
-            self._docs = self._collection(self.name + "_docs")
+            # Mid-swap (see promote) the previous index is still whole under its "_old" name.
+            self._chunks = self._collection(self._readable(self.name, names, create))
+            self._docs = self._collection(self._readable(self.name + "_docs", names, create))
         except Exception as exc:
             raise StoreError(f"the index '{self.name}' cannot be opened ({exc}); "
                              "run `citebot ingest --rebuild`") from exc
         return self
+
+    @staticmethod
+    def _readable(name: str, names: set[str], create: bool) -> str:
+        return name if create or name in names or name + OLD not in names else name + OLD
 
     def _collection(self, name: str) -> Collection:
         # embedding_function=None: Chroma's default one would download a model.
@@ -125,6 +150,17 @@ class Store:
         except Exception as exc:
             raise StoreError(f"cannot list the Chroma collections ({exc}); "
                              "run `citebot doctor`") from exc
+
+    def failure(self, action: str, exc: Exception) -> str:
+        """What went wrong while ``action``, where, and the command that fixes it."""
+        conf = self.client.get_settings()
+        if conf.is_persistent:
+            return (f"the Chroma store in '{conf.persist_directory}' failed while {action} "
+                    f"({type(exc).__name__}: {exc}); it may be damaged: delete that folder "
+                    "and run `citebot ingest --rebuild`")
+        return (f"the Chroma server at {conf.chroma_server_host}:{conf.chroma_server_http_port}"
+                f" failed while {action} ({type(exc).__name__}: {exc}); check the server, "
+                "then run `citebot doctor`")
 
     def _missing_message(self) -> str:
         others = [n for n in self._collection_names()
@@ -152,14 +188,17 @@ class Store:
         return self._docs
 
     # -- reading -----------------------------------------------------------------------------
+    @_guarded("counting chunks")
     def count(self) -> int:
         return self.chunks.count()
 
+    @_guarded("reading chunk metadata")
     def chunk_metadata(self) -> dict[str, dict[str, Any]]:
         """Every chunk id with its metadata (no vectors): what incremental ingestion compares."""
         got = self.chunks.get(include=["metadatas"])  # type: ignore[list-item]
         return {i: dict(m or {}) for i, m in zip(got["ids"], got["metadatas"] or [], strict=True)}
 
+    @_guarded("reading the chunks")
     def all_chunks(self) -> list[Chunk]:
         """Every chunk, in document order: what the keyword index is built from."""
         got = self.chunks.get(include=["metadatas", "documents"])  # type: ignore[list-item]
@@ -167,6 +206,7 @@ class Store:
         chunks = [_chunk_from_row(i, d, m or {}) for i, d, m in rows]
         return sorted(chunks, key=lambda c: (c.doc_id, c.index))
 
+    @_guarded("searching")
     def query(self, vector: Sequence[float], k: int) -> list[tuple[Chunk, float]]:
         """The ``k`` nearest chunks with their cosine similarity."""
         k = min(k, self.count())
@@ -179,6 +219,7 @@ class Store:
                    (got["distances"] or [[]])[0], strict=True)
         return [(_chunk_from_row(i, d, m or {}), 1.0 - float(dist)) for i, d, m, dist in rows]
 
+    @_guarded("reading vectors")
     def similarities(self, vector: Sequence[float], ids: Sequence[str]) -> dict[str, float]:
         """Cosine similarity of the query vector to the stored vectors of ``ids``."""
         if not ids:
@@ -189,6 +230,7 @@ class Store:
         sims = stored @ query / (np.linalg.norm(stored, axis=1) * np.linalg.norm(query) + 1e-9)
         return {i: float(s) for i, s in zip(got["ids"], sims, strict=True)}
 
+    @_guarded("reading a document")
     def get_document(self, doc_key: str) -> Document | None:
         """The document version a chunk points into (``Chunk``'s ``doc_key`` metadata)."""
         got = self.docs.get(ids=[doc_key], include=["metadatas", "documents"])  # type: ignore[list-item]
@@ -199,11 +241,13 @@ class Store:
                         source=str(meta.pop("source")), text=(got["documents"] or [""])[0],
                         metadata=meta)
 
+    @_guarded("reading the documents")
     def document_keys(self) -> dict[str, dict[str, Any]]:
         got = self.docs.get(include=["metadatas"])  # type: ignore[list-item]
         return {i: dict(m or {}) for i, m in zip(got["ids"], got["metadatas"] or [], strict=True)}
 
     # -- writing -----------------------------------------------------------------------------
+    @_guarded("storing documents")
     def put_documents(self, docs: Iterable[tuple[str, Document]],
                       embed: Any) -> None:
         """Store document versions under their keys (vectors: their titles)."""
@@ -216,6 +260,7 @@ class Store:
                          documents=[d.text for _, d in pairs],
                          metadatas=[_doc_metadata(d) for _, d in pairs])
 
+    @_guarded("storing chunks")
     def add_chunks(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]],
                    extra: Mapping[str, Mapping[str, Any]]) -> None:
         for batch in _batches(list(zip(chunks, vectors, strict=True))):
@@ -225,43 +270,55 @@ class Store:
                 documents=[c.text for c, _ in batch],
                 metadatas=[{**chunk_metadata(c), **extra.get(c.chunk_id, {})} for c, _ in batch])
 
+    @_guarded("updating chunk metadata")
     def update_chunk_metadata(self, metadatas: Mapping[str, Mapping[str, Any]]) -> None:
         for batch in _batches(list(metadatas.items())):
             self.chunks.update(ids=[i for i, _ in batch], metadatas=[dict(m) for _, m in batch])
 
+    @_guarded("deleting chunks")
     def delete_chunks(self, ids: Sequence[str]) -> None:
         for batch in _batches(list(ids)):
             self.chunks.delete(ids=batch)
 
+    @_guarded("deleting documents")
     def delete_documents(self, keys: Sequence[str]) -> None:
         for batch in _batches(list(keys)):
             self.docs.delete(ids=batch)
 
     # -- swapping ----------------------------------------------------------------------------
+    @_guarded("swapping in the new index")
     def promote(self) -> Store:
-        """Make this staging index the live one: rename, then drop what it replaces."""
+        """Make this staging index the live one: rename, then drop what it replaces.
+
+        Killed half-way, readers still find a whole index (the live one, else its "_old"
+        name), and the next ingestion finishes the swap without embedding again."""
         names = set(self._collection_names())
         for suffix in ("", "_docs"):
-            if self.live_name + suffix in names:
-                self.client.get_collection(self.live_name + suffix).modify(
-                    name=self.live_name + suffix + "_old")
-            self.client.get_collection(self.name + suffix).modify(name=self.live_name + suffix)
-            if self.live_name + suffix in names:
-                self.client.delete_collection(self.live_name + suffix + "_old")
+            live, new = self.live_name + suffix, self.name + suffix
+            old = live + OLD
+            if live in names:
+                if old in names:
+                    self.client.delete_collection(old)  # left by an earlier interrupted swap
+                self.client.get_collection(live).modify(name=old)
+            self.client.get_collection(new).modify(name=live)
+            if live in names or old in names:
+                self.client.delete_collection(old)
         return Store(self.client, self.base, self.info).open()
 
+    @_guarded("dropping an index")
     def drop(self) -> None:
         names = set(self._collection_names())
         for name in (self.name, self.name + "_docs"):
             if name in names:
                 self.client.delete_collection(name)
 
+    @_guarded("dropping old indexes")
     def drop_other_indexes(self) -> list[str]:
-        """Delete indexes of this base built with other settings, and stale staging leftovers."""
+        """Delete everything of this base but this index: indexes built with other settings,
+        and leftovers of interrupted swaps and rebuilds (a ``--rebuild`` starts afresh anyway)."""
         keep = {self.live_name, self.live_name + "_docs"}
         dropped = [n for n in self._collection_names()
-                   if n.startswith(self.base + "_") and n not in keep and not
-                   n.startswith(self.live_name + STAGING)]
+                   if n.startswith(self.base + "_") and n not in keep]
         for name in dropped:
             self.client.delete_collection(name)
         return dropped

@@ -97,8 +97,11 @@ def ingest_corpus(settings: Settings, paths: Sequence[Path] | None = None, *,
     target.update_chunk_metadata(plan.moved)
     target.delete_chunks(plan.stale)
     _drop_unreferenced_documents(target)
+    if rebuilt:
+        log.info("promoting %s (%d chunks) to the live index", target.name, target.count())
     final = target.promote() if rebuilt else target
-    final.drop_other_indexes()
+    dropped = final.drop_other_indexes()
+    log.info("live index %s; dropped %s", final.name, ", ".join(dropped) or "nothing")
     return IngestReport(
         documents=len(docs), chunks=final.count(), added=len(plan.new), updated=len(plan.moved),
         deleted=len(plan.stale), unchanged=plan.unchanged,
@@ -159,6 +162,7 @@ def _embed_and_add(store: Store, new: list[Chunk], metas: dict[str, dict[str, An
     for start in range(0, len(new), batch_size):
         batch = new[start:start + batch_size]
         store.add_chunks(batch, embed([embedding_text(c) for c in batch]), metas)
+        log.info("stored %d of %d new chunks in %s", start + len(batch), len(new), store.name)
         if progress:
             progress(start + len(batch), len(new))
 
