@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -26,6 +27,7 @@ from bot.schema import Answer, Document, Passage
 from bot.settings import Settings, load_settings
 from bot.store import IndexInfo, Store, connect
 
+log = logging.getLogger(__name__)
 HistoryItem = Turn | Mapping[str, str] | tuple[str, str] | str
 # Terminal escape sequences go whole (a bare ESC would leave "[31m" in the query); then
 # C0/C1 controls, unpaired surrogates (undecodable bytes from argv or JSON; tokenizers reject
@@ -80,6 +82,25 @@ class Bot:
             if name not in self._generators:
                 self._generators[name] = create_generator(name, self.settings)
             return self._generators[name]
+
+    def warm_up(self) -> threading.Thread:
+        """Load the configured model in the background and return the thread doing it.
+
+        A cold `citebot ask` spends ~8 s importing and loading the embedder before it can
+        retrieve, and the local model then takes ~5 s more to load; overlapped, the second
+        wait mostly disappears. A failure here is left for the first question to report."""
+        def load() -> None:
+            try:
+                warm = getattr(self.generator(), "warm_up", None)
+                if warm is not None:
+                    warm()
+            except CitebotError as exc:
+                log.info("warm-up of model %r failed (reported on use): %s",
+                         self.settings.model, exc)
+
+        thread = threading.Thread(target=load, name="citebot-warm-up", daemon=True)
+        thread.start()
+        return thread
 
     def models(self) -> list[tuple[str, str, Availability]]:
         """Every registered backend: name, description, and whether it can run here."""

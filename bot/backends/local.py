@@ -69,6 +69,10 @@ class LocalGenerator:
                                                          timeout=300.0, name=self.name)
             return self._client
 
+    def warm_up(self) -> None:
+        """Load the model now rather than on the first question."""
+        self.client()
+
     def stream(self, request: GenerationRequest) -> Iterator[str]:
         yield from self.client().stream(request)
 
