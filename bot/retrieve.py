@@ -35,6 +35,32 @@ class Turn:
     content: str
 
 
+class KeywordScores:
+    """BM25 scores of one query over every chunk, kept as an array: at 100,000 chunks a
+    common word gives tens of thousands of non-zero scores, too many to turn into a dict."""
+
+    def __init__(self, index: KeywordIndex, scores: Any) -> None:
+        self._index = index
+        self._scores = scores  # numpy array aligned with index.chunks, or None for no match
+
+    def top(self, k: int) -> list[str]:
+        """Ids of the ``k`` best-scoring chunks (score above 0), best first."""
+        import numpy as np
+
+        if self._scores is None or k <= 0:
+            return []
+        k = min(k, len(self._scores))
+        best = np.argpartition(-self._scores, k - 1)[:k]
+        best = best[np.argsort(-self._scores[best], kind="stable")]
+        return [self._index.chunks[int(i)].chunk_id for i in best if self._scores[i] > 0]
+
+    def get(self, chunk_id: str) -> float:
+        position = self._index.position(chunk_id)
+        if self._scores is None or position is None:  # no query word, or a chunk newer
+            return 0.0                                 # than the index
+        return float(self._scores[position])
+
+
 class KeywordIndex:
     """BM25 over every stored chunk (bm25s), built once."""
 
@@ -47,14 +73,15 @@ class KeywordIndex:
         self._bm25 = bm25s.BM25()
         corpus = [_keyword_tokens(_searchable(c)) for c in self.chunks]
         self._doc_freq = Counter(t for doc in corpus for t in set(doc))
-        self._vocab = set(self._doc_freq)
-        self._by_id = {c.chunk_id: c for c in self.chunks}
-        self._tokens = {c.chunk_id: set(doc) for c, doc in zip(self.chunks, corpus, strict=True)}
+        self._position = {c.chunk_id: i for i, c in enumerate(self.chunks)}
         if self.chunks:
             self._bm25.index(corpus, show_progress=False)
 
     def chunk(self, chunk_id: str) -> Chunk:
-        return self._by_id[chunk_id]
+        return self.chunks[self._position[chunk_id]]
+
+    def position(self, chunk_id: str) -> int | None:
+        return self._position.get(chunk_id)
 
     def idf(self, token: str) -> float:
         """BM25's idf; a word the corpus never uses gets the highest (it is the most telling)."""
@@ -70,23 +97,19 @@ class KeywordIndex:
         terms = set(_keyword_tokens(query))
         if not terms:
             return 0.0
-        present = self._tokens.get(chunk.chunk_id) or set(_keyword_tokens(_searchable(chunk)))
+        present = set(_keyword_tokens(_searchable(chunk)))
         total = sum(self.idf(t) for t in terms)
         return sum(self.idf(t) for t in terms & present) / total if total else 0.0
 
-    def scores(self, query: str) -> dict[str, float]:
-        """BM25 score of every chunk that shares a word with the query, by chunk id."""
-        tokens = [t for t in _keyword_tokens(query) if t in self._vocab]
-        if not tokens:
-            return {}
-        scores = self._bm25.get_scores(tokens)
-        return {self.chunks[int(i)].chunk_id: float(scores[i]) for i in scores.nonzero()[0]}
+    def scores(self, query: str) -> KeywordScores:
+        """BM25 scores of every chunk for ``query``."""
+        tokens = [t for t in _keyword_tokens(query) if t in self._doc_freq]
+        return KeywordScores(self, self._bm25.get_scores(tokens) if tokens else None)
 
     def search(self, query: str, k: int) -> list[tuple[Chunk, float]]:
         """The ``k`` best chunks by BM25, best first."""
         scores = self.scores(query)
-        best = sorted(scores, key=lambda cid: -scores[cid])[:k]
-        return [(self._by_id[cid], scores[cid]) for cid in best]
+        return [(self.chunk(cid), scores.get(cid)) for cid in scores.top(k)]
 
 
 class Retriever:
@@ -120,16 +143,17 @@ class Retriever:
         being missing from one list."""
         vector = self.embedder.embed_query(query)
         dense = dict((c.chunk_id, (c, s)) for c, s in self.store.query(vector, self.candidates))
-        bm25 = self.keywords.scores(query)
-        keyword = sorted(bm25, key=lambda cid: -bm25[cid])[:self.candidates]
+        keyword_scores = self.keywords.scores(query)
+        keyword = keyword_scores.top(self.candidates)
         chunks = {cid: c for cid, (c, _) in dense.items()}
         chunks.update({cid: self.keywords.chunk(cid) for cid in keyword if cid not in chunks})
         cosines = {cid: s for cid, (_, s) in dense.items()}
         cosines.update(self.store.similarities(vector, [c for c in chunks if c not in cosines]))
+        bm25 = {cid: keyword_scores.get(cid) for cid in chunks}
         by_dense = sorted(chunks, key=lambda c: -cosines[c])
-        by_bm25 = sorted(chunks, key=lambda c: -bm25.get(c, 0.0))
+        by_bm25 = sorted(chunks, key=lambda c: -bm25[c])
         ranked = {"dense": [(chunks[c], cosines[c]) for c in by_dense],
-                  "bm25": [(chunks[c], bm25.get(c, 0.0)) for c in by_bm25]}
+                  "bm25": [(chunks[c], bm25[c]) for c in by_bm25]}
         fused = remove_near_duplicates(fuse(ranked), limit=k)
         return [replace(p, scores={**p.scores, "coverage": self.keywords.coverage(query, p.chunk)})
                 for p in fused]
