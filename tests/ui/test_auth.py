@@ -4,6 +4,7 @@ request gets nothing."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -12,13 +13,17 @@ from bot.api import Bot
 from bot.settings import Settings
 from tests.conftest import free_port
 
+API_KEY = "sk-auth-test-0b7e55"
+QUESTION = {"data": ["What does RLHF stand for?", "extractive", 5]}
+
 
 @pytest.fixture(scope="module")
 def protected(built_index: Settings) -> Iterator[str]:
     from ui.app import build_app, launch
 
     settings = built_index.with_overrides(port=free_port(), model="extractive",
-                                          auth_username="ada", auth_password="lovelace-1843")
+                                          auth_username="ada", auth_password="lovelace-1843",
+                                          openai_api_key=API_KEY)
     bot = Bot(settings)
     app = build_app(bot)
     launch(app, bot, block=False, quiet=True)
@@ -50,3 +55,41 @@ def test_logged_in_client_gets_the_answer(protected: str) -> None:
     client = Client(protected + "/", auth=("ada", "lovelace-1843"), verbose=False)
     result = client.predict("What does RLHF stand for?", "extractive", 5, api_name="/ask")
     assert "Reinforcement Learning from Human Feedback" in result["text"]
+
+
+def test_the_server_listens_on_loopback_only(protected: str) -> None:
+    import psutil
+
+    port = int(protected.rsplit(":", 1)[1])
+    listening = {c.laddr.ip for c in psutil.net_connections("tcp")
+                 if c.laddr and c.laddr.port == port and c.status == psutil.CONN_LISTEN}
+    assert listening == {"127.0.0.1"}
+
+
+def test_unauthenticated_page_queue_and_file_routes_get_nothing(protected: str) -> None:
+    page = httpx.get(protected + "/", timeout=10)  # the login screen, without the app in it
+    for app_text in ("RLHF", "Conversation", "Sources", "Evaluation", "Ask"):
+        assert app_text not in page.text, app_text
+    corpus_file = Path(__file__).resolve().parents[2] / "corpus" / "metadata.json"
+    requests = [("GET", f"/gradio_api/file={corpus_file}", {}),
+                ("GET", "/gradio_api/file=/etc/hostname", {}),
+                ("POST", "/gradio_api/run/ask", {"json": QUESTION}),
+                ("POST", "/gradio_api/queue/join",
+                 {"json": {**QUESTION, "fn_index": 0, "session_hash": "intruder"}}),
+                ("GET", "/gradio_api/queue/data?session_hash=intruder", {}),
+                ("POST", "/gradio_api/upload", {"files": {"files": ("a.txt", b"hello")}})]
+    for method, path, extra in requests:
+        reply = httpx.request(method, protected + path, timeout=10, **extra)
+        assert reply.status_code in (401, 403), (path, reply.status_code)
+        assert "RLHF" not in reply.text and "llms-vs-genai" not in reply.text, path
+
+
+def test_logged_in_config_shows_no_password_or_api_key(protected: str) -> None:
+    with httpx.Client(base_url=protected, timeout=10) as client:
+        assert client.post("/login", data={"username": "ada",
+                                           "password": "lovelace-1843"}).status_code == 200
+        for path in ("/", "/config", "/gradio_api/info"):
+            reply = client.get(path)
+            assert reply.status_code == 200, path
+            assert "lovelace-1843" not in reply.text and API_KEY not in reply.text, path
+        assert "RLHF" in client.get("/config").text  # logged in, the app really is there
