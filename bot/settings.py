@@ -192,5 +192,22 @@ def _describe(exc: ValidationError) -> str:
         else:
             given = err.get("input")
             shown = "***" if name in _SECRET_FIELDS else repr(given)
-            lines.append(f"setting '{name}' = {shown}: {err['msg']}")
+            lines.append(f"setting '{name}' = {shown}: {err['msg']}{_allowed(name)}")
     return "; ".join(lines)
+
+
+def _allowed(name: str) -> str:
+    """' (allowed: 1 to 65535)' for a field with bounds, so every message gives the range."""
+    field = Settings.model_fields.get(name)
+    bounds: dict[str, Any] = {}
+    for item in field.metadata if field else ():
+        for key in ("ge", "gt", "le"):
+            if getattr(item, key, None) is not None:
+                bounds[key] = getattr(item, key)
+    low = (f"{bounds['ge']}" if "ge" in bounds else
+           f"more than {bounds['gt']}" if "gt" in bounds else "")
+    if low and "le" in bounds:
+        return f" (allowed: {low} to {bounds['le']})"
+    if low:
+        return f" (allowed: {'at least ' + low if 'ge' in bounds else low})"
+    return f" (allowed: at most {bounds['le']})" if "le" in bounds else ""

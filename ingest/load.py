@@ -88,8 +88,8 @@ def load_documents(paths: Sequence[Path], *, max_file_bytes: int = 5_000_000) ->
             continue
         owners[doc.doc_id] = doc.source
         documents.append(doc)
-    for problem in problems:
-        log.warning("skipped %s: %s", problem.path, problem.reason)
+    for problem in problems:  # info, not warning: a folder may hold thousands; callers summarise
+        log.info("skipped %s: %s", problem.path, problem.reason)
     return LoadResult(tuple(documents), tuple(problems))
 
 

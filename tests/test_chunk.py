@@ -328,3 +328,28 @@ def test_blocks_hold_all_text_with_exact_offsets(text: str) -> None:
             assert block.start <= start < end <= block.end
         pos = block.end
     assert not text[pos:].strip()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=STRUCTURED, sizes=SIZES)
+def test_no_text_is_repeated_beyond_one_overlap(text: str, sizes: tuple[int, int]) -> None:
+    """check_invariants bounds what neighbours share; this bounds repetition overall: no
+    character is in three chunks, and the chunks together repeat at most one overlap per
+    boundary, so the stored text is the document plus bounded overlap, never more."""
+    size, overlap = sizes
+    chunks = chunk_document(make(text), chunk_size=size, chunk_overlap=overlap)
+    for first, third in zip(chunks, chunks[2:], strict=False):
+        assert first.end <= third.start
+    covered = sum(c.end - c.start for c in chunks)
+    union = sum(end - start for start, end in merged_spans(chunks))
+    assert covered - union <= overlap * max(len(chunks) - 1, 0)
+
+
+def merged_spans(chunks: list[Chunk]) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    for c in chunks:
+        if spans and c.start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], c.end))
+        else:
+            spans.append((c.start, c.end))
+    return spans

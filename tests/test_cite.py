@@ -8,7 +8,7 @@ import hashlib
 import math
 from collections.abc import Sequence
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.backends.base import Evidence
@@ -96,3 +96,26 @@ def test_repeated_sentences_are_dropped() -> None:
     checked = cite("LLMs focus on text [1]. LLMs focus on text only [1]. GANs generate images [2].",
                    EVIDENCE, bag_of_words)
     assert checked.text == "LLMs focus on text [1]. GANs generate images [2]."
+
+
+ANSWERS = st.one_of(
+    st.text(max_size=300),
+    st.lists(st.sampled_from(["LLMs focus on text", "GANs generate images", "[1]", "[2]",
+                              "[7]", "[1, 2]", "[Source 2]", ".", "!", "\n", "- ", " ", "??",
+                              "[", "]", "[999]", "[0]", "12", "moon cheese"]),
+             max_size=30).map("".join),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(ANSWERS)
+def test_cite_never_raises_and_only_valid_markers_reach_the_user(text: str) -> None:
+    checked = cite(text, EVIDENCE, bag_of_words)
+    valid = {e.number for e in EVIDENCE}
+    shown = {int(n) for m in MARKER.finditer(checked.text)
+             for n in m.group(1).replace(";", ",").split(",")}
+    assert shown <= valid
+    assert {c.number for c in checked.citations} <= valid
+    for c in checked.citations:
+        assert c.quote and c.start <= c.end
+    assert render(checked.sentences) == checked.text

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.schema import Document
 from ingest.chunk import chunk_document
@@ -234,3 +236,38 @@ def test_markdown_keeps_relative_indentation() -> None:
     cleaned = clean_document(doc(text, ".md"))
     assert cleaned.document.text == "# Title\n\n- item\n    - nested item\n\nText."
     assert clean_document(doc(text)).document.text == "# Title\n\n- item\n- nested item\n\nText."
+
+
+DEBRIS_LINES = st.sampled_from([
+    "Share this post", "Read more: Ten tips", "Table of Contents", "AUTHOR'S BIO", "Articles: 12",
+    "An image of a robot", "Stay updated", "Jane Doe", "Next Post", "A teaser that stops...",
+    "Subscribe to our newsletter", "• Twitter", "Contents", "Image: a chart", "", "   ", "\t",
+])
+PROSE_LINES = st.sampled_from([
+    "LLMs are a subset of generative AI.", "Why Models Matter", "They matter a lot.",
+    "- a list item", "Aspect | LLM | GenAI |", "    indented text.", "# Heading",
+])
+PAGE = st.lists(st.one_of(DEBRIS_LINES, PROSE_LINES, st.text(max_size=30)), max_size=40)
+
+
+def is_subsequence(part: list[str], whole: list[str]) -> bool:
+    rest = iter(whole)
+    return all(any(x == y for y in rest) for x in part)
+
+
+@settings(max_examples=200, deadline=None)
+@given(lines=PAGE, suffix=st.sampled_from([".txt", ".md", ".html"]))
+def test_cleaning_only_removes_whole_lines_and_reports_each(lines: list[str], suffix: str) -> None:
+    text = "\n".join(lines)
+    cleaned = clean_document(doc(text, suffix))  # never raises
+    source = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    source_words = [ln.strip() for ln in source if ln.strip()]
+    kept = [ln.strip() for ln in cleaned.document.text.split("\n") if ln.strip()]
+    removed = [r.strip() for r in cleaned.removed]
+    # No invented text, nothing silently lost: every non-blank source line is either kept
+    # (in order, up to indentation) or reported verbatim as removed (in order).
+    assert is_subsequence(kept, source_words) and is_subsequence(list(cleaned.removed), source)
+    assert len(kept) + len(removed) == len(source_words) and all(removed)
+    assert "\n\n\n" not in cleaned.document.text
+    assert cleaned.document.text == cleaned.document.text.strip("\n")
+    assert clean_document(doc(text, suffix)) == cleaned  # deterministic

@@ -67,3 +67,36 @@ def test_help_is_instant_and_imports_no_heavy_library() -> None:
     help_text = subprocess.run([sys.executable, "-m", "ui.cli", "--help"], capture_output=True,
                                text=True, check=True).stdout
     assert "ingest" in help_text and "ask" in help_text
+
+
+def test_bad_settings_are_one_line_on_stderr_without_traceback(tmp_path: Path) -> None:
+    cfg = str(config_file(tmp_path))
+    cases = [
+        (["ask", "hi", "--embedder", "nope"], "unknown embedder 'nope'; choose one of: minilm"),
+        (["ask", "hi", "--model", "gpt-9"], "unknown model 'gpt-9'; choose one of: local"),
+        (["serve", "--port", "70000"], "setting 'port' = '70000'"),
+        (["serve", "--port", "abc"], "setting 'port' = 'abc'"),
+        (["ask", "hi", "--chroma-port", "0"], "setting 'chroma_port' = '0'"),
+    ]
+    for args, needle in cases:
+        result = subprocess.run([sys.executable, "-m", "ui.cli", "--config", cfg, *args],
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 1, (args, result.stderr)
+        assert result.stderr.count("\n") == 1 and needle in result.stderr, (args, result.stderr)
+        assert result.stdout == "", (args, result.stdout)
+        if "port" in needle:
+            assert "(allowed: 1 to 65535)" in result.stderr
+
+
+def test_many_skipped_files_are_summarised(tmp_path: Path) -> None:
+    folder = tmp_path / "crowd"
+    folder.mkdir()
+    (folder / "good.md").write_text("# Good\n\nA transformer is a neural network.\n")
+    for i in range(40):
+        (folder / f"empty-{i:02d}.txt").write_text("")
+    code, out = run("--config", str(config_file(tmp_path)), "ingest", str(folder))
+    assert code == 0 and "1 documents" in out
+    skipped = [line for line in out.splitlines() if line.startswith("skipped ")]
+    assert len(skipped) == 10 and "empty-00.txt" in skipped[0]
+    assert "... and 30 more skipped file(s); `citebot -v ingest` lists them all" in out
+    assert "40 file(s) skipped" in out

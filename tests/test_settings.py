@@ -60,3 +60,27 @@ def test_missing_explicit_config_and_broken_toml(tmp_path: Path) -> None:
     bad.write_text("top_k = = 3")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_settings(environ={}, config_file=bad)
+
+
+@pytest.mark.parametrize(("env", "shown"), [
+    ({"CITEBOT_PORT": "70000"}, "setting 'port' = '70000'"),
+    ({"CITEBOT_PORT": "abc"}, "setting 'port' = 'abc'"),
+    ({"CITEBOT_CHROMA_PORT": "0"}, "setting 'chroma_port' = '0'"),
+])
+def test_bad_port_is_one_line_with_the_allowed_range(env: dict[str, str], shown: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(environ=env)
+    message = str(caught.value)
+    assert "\n" not in message and shown in message and "(allowed: 1 to 65535)" in message
+
+
+def test_unknown_embedder_and_model_name_the_value_and_the_choices(tmp_path: Path) -> None:
+    from bot.api import Bot
+    from tests.conftest import make_settings
+
+    with pytest.raises(ConfigError, match=r"^unknown embedder 'nope'; choose one of: minilm$"):
+        Bot(make_settings(tmp_path, embedder="nope"))
+    bot = Bot(make_settings(tmp_path, model="gpt-9"))
+    with pytest.raises(ConfigError,
+                       match=r"^unknown model 'gpt-9'; choose one of: local, openai, extractive$"):
+        bot.ask("What is an LLM?")

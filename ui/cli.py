@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -42,7 +42,8 @@ def store_options(func: F) -> F:
     options = [
         click.option("--data-dir", type=click.Path(path_type=Path), help="Embedded store folder."),
         click.option("--chroma-host", help="Use the Chroma server on this host."),
-        click.option("--chroma-port", type=int, help="Port of the Chroma server."),
+        # Ports are checked by the settings (one line naming the range), not by click.
+        click.option("--chroma-port", metavar="INTEGER", help="Port of the Chroma server."),
         click.option("--embedder", help="Embedding model name."),
         click.option("--chunk-size", type=int, help="Target chunk length in characters."),
         click.option("--chunk-overlap", type=int, help="Chunk overlap in characters."),
@@ -76,11 +77,23 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, **flags: 
     settings = settings_from(ctx, **flags)
     with user_errors(), _progress_bar() as progress:
         report = ingest_corpus(settings, list(paths) or None, rebuild=rebuild, progress=progress)
-    for problem in report.problems:
-        click.echo(f"skipped {problem.path}: {problem.reason}", err=True)
+    show_problems(report.problems)
     click.echo(report.summary())
     if report.embedded == 0:
         click.echo("nothing new to embed: the index was already up to date")
+
+
+PROBLEMS_SHOWN = 10
+
+
+def show_problems(problems: Sequence[Any]) -> None:
+    """Each skipped file with its fix; past the first few, a count (a folder of thousands of
+    empty files must not bury the summary). ``-v`` logs every one of them."""
+    for problem in problems[:PROBLEMS_SHOWN]:
+        click.echo(f"skipped {problem.path}: {problem.reason}", err=True)
+    if len(problems) > PROBLEMS_SHOWN:
+        click.echo(f"... and {len(problems) - PROBLEMS_SHOWN:,} more skipped file(s); "
+                   "`citebot -v ingest` lists them all", err=True)
 
 
 @contextmanager
@@ -114,10 +127,17 @@ def answer_options(func: F) -> F:
     return store_options(func)
 
 
-def make_bot(ctx: click.Context, **flags: Any) -> Any:
+def make_bot(ctx: click.Context, *, check_model: bool = True, **flags: Any) -> Any:
+    """A Bot for these flags. An unknown embedder or model fails here, as one line, before
+    anything is printed (both constructors are cheap: models load on first use)."""
     from bot.api import Bot
 
-    return Bot(settings_from(ctx, **flags))
+    settings = settings_from(ctx, **flags)
+    with user_errors():
+        bot = Bot(settings)
+        if check_model:
+            bot.generator()
+    return bot
 
 
 @main.command()
@@ -194,7 +214,7 @@ def show_answer(answer: Any) -> None:
 @click.pass_context
 def models(ctx: click.Context) -> None:
     """List the model backends and whether each can run here."""
-    bot = make_bot(ctx)
+    bot = make_bot(ctx, check_model=False)
     for name, description, availability in bot.models():
         mark = "ready" if availability.ready else "not ready"
         default = " (default)" if name == bot.settings.model else ""
@@ -216,7 +236,7 @@ def doctor(ctx: click.Context) -> None:
 
 
 def serve_options(func: F) -> F:
-    func = click.option("--port", type=int, help="Port (default 7860).")(func)
+    func = click.option("--port", metavar="INTEGER", help="Port (default 7860).")(func)
     func = click.option("--host", help="Address to bind (default 127.0.0.1: this machine only).")(
         func)
     return answer_options(func)
