@@ -32,7 +32,10 @@ OTHER_LANGUAGES = [
     "ما هو الذكاء الاصطناعي التوليدي؟",  # right to left
     "Qu'est-ce qu'un grand modèle de langage (LLM) ?",
     "🤖🤖🤖",
+    "¿Los LLM son un subconjunto de la IA generativa? 🤖",
+    "LLM 和生成式 AI (generative AI) 有什么区别？",
 ]
+REACH_THE_MODEL = [OTHER_LANGUAGES[3], OTHER_LANGUAGES[5]]  # retrieval finds evidence for these
 REFUSED = [  # (question, words the message must contain)
     ("", "the question is empty"),
     ("   \n\t  ", "the question is empty"),
@@ -122,12 +125,12 @@ def test_other_languages_answer_or_abstain_intact(bot: Bot, question: str) -> No
     assert_well_formed(bot.ask(question), question)
 
 
-@pytest.mark.parametrize("question", OTHER_LANGUAGES[:2])
+@pytest.mark.parametrize("question", REACH_THE_MODEL)
 def test_other_languages_with_the_real_local_model(built_index: Settings, local_model: Any,
                                                    question: str) -> None:
     bot = Bot(built_index.with_overrides(model="local"), generators={"local": local_model})
     answer = bot.ask(question)
-    assert answer.model == "local"
+    assert answer.model == "local" and "first_token" in answer.timings  # the LLM was asked
     assert_well_formed(answer, question)
 
 
