@@ -93,7 +93,7 @@ def _retrieve_one(bot: Bot, naive: NaiveRag, q: Question, name: str) -> Row:
         # Ranks over 5 like citebot's (the pipeline itself passes only its top 4 on).
         texts = [d.page_content for d in naive.retrieve(query, k=5)]
     return Row(q.id, kind(q), query, rank_of(texts, q.support) if q.support else None, seconds,
-               retrieved=texts)
+               retrieved=[" ".join(t.split())[:80] for t in texts])  # previews keep JSON small
 
 
 def answer_pass(bot: Bot, naive: NaiveRag, llm: Any, questions: Sequence[Question],
