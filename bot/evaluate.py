@@ -64,6 +64,7 @@ class QuestionResult:
     citation_hit: bool | None
     timings: dict[str, float]
     error: str = ""
+    has_support: bool = False      # the question names support snippets (hit@k counts it)
 
 
 @dataclass
@@ -169,7 +170,8 @@ def score(question: Question, answer: Answer) -> QuestionResult:
         missed_facts=missed if question.answerable else [], citation_valid=citations_valid(answer),
         supported_sentences=sum(s.supported for s in answer.sentences),
         unsupported_sentences=len(answer.dropped) + sum(not s.supported for s in answer.sentences),
-        citation_hit=hit, timings=dict(answer.timings), error=answer.error)
+        citation_hit=hit, timings=dict(answer.timings), error=answer.error,
+        has_support=bool(question.support))
 
 
 def failed(question: Question, error: str) -> QuestionResult:
@@ -177,7 +179,8 @@ def failed(question: Question, error: str) -> QuestionResult:
     return QuestionResult(question.id, question.question, question.category, question.answerable,
                           "", False, [], "", None, 0.0 if question.answerable else None,
                           [list(g) for g in question.key_facts], False, 0, 0,
-                          False if question.support else None, {}, error)
+                          False if question.support else None, {}, error,
+                          has_support=bool(question.support))
 
 
 # -- aggregation --------------------------------------------------------------------------------
@@ -185,9 +188,9 @@ def aggregate(results: Sequence[QuestionResult]) -> dict[str, float]:
     """The report's headline figures over all questions."""
     answerable = [r for r in results if r.answerable]
     unanswerable = [r for r in results if not r.answerable]
-    with_support = [r for r in answerable if r.support_rank is not None or r.citation_hit
-                    is not None]
-    ranks = [r.support_rank for r in with_support]
+    # Every question with support snippets counts; one whose support was never retrieved
+    # is a miss (rank None), not left out.
+    ranks = [r.support_rank for r in answerable if r.has_support]
     sentences = sum(r.supported_sentences + r.unsupported_sentences for r in results)
     metrics = {
         "questions": float(len(results)),

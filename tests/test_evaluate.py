@@ -54,6 +54,15 @@ def test_a_wrong_answer_scores_zero() -> None:
     assert m["citation_hit"] == 0.0
 
 
+def test_support_never_retrieved_and_abstained_counts_as_a_retrieval_miss() -> None:
+    """Earlier the hit@k denominator left out exactly these questions, inflating hit@5."""
+    missed = Answer(text="The sources don't cover this.", citations=(), passages=(PASSAGES[0],),
+                    abstained=True, query_used="q")
+    found = score(RLHF, answer("RLHF is Reinforcement Learning from Human Feedback [2]."))
+    m = aggregate([score(RLHF, missed), found])
+    assert (m["hit@5"], m["mrr"]) == (0.5, 0.25)
+
+
 def test_partial_fact_recall_and_missed_groups() -> None:
     r = score(RLHF, answer("It uses human feedback and RLHF [2]."))
     assert r.fact_recall == 0.5
