@@ -30,7 +30,12 @@ _DROP = {"head", "script", "style", "noscript", "template", "nav", "footer", "as
 _BLOCKS = {"p", "div", "section", "article", "main", "header", "ul", "ol", "dl", "dt", "dd",
            "blockquote", "figure", "figcaption", "address", "details", "summary", "hr",
            "h1", "h2", "h3", "h4", "h5", "h6"}
-_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+_HIDDEN_STYLE = re.compile(
+    r"display\s*:\s*none|visibility\s*:\s*hidden|"
+    r"(?<![\w-])(font-size|opacity)\s*:\s*0*\.?0+(px|pt|em|rem|%)?\s*(;|!|$)",
+    re.IGNORECASE)
+"""Text a reader never sees, so a page cannot smuggle instructions to the model in it.
+White-on-white text is kept: the colours of the page behind it are not known here."""
 
 Metadata = Mapping[str, Mapping[str, str]]
 
