@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from bot.backends.base import Evidence, GenerationRequest, Generator, Message
-from bot.cite import CitedAnswer, Embed, cite, lexical_support
+from bot.cite import CitedAnswer, Embed, cite, is_instruction, lexical_support
 from bot.errors import GenerationError
 from bot.prompt import (
     EXAMPLE_ANSWER,
@@ -99,12 +99,15 @@ def _fill_budget(units: Sequence[Sequence[Span]], scores: Sequence[Sequence[floa
 
 def _units(passage: Passage) -> list[Span]:
     """Sentences and table rows that can answer something: headings, questions and
-    fragments of a few words are context, not statements."""
+    fragments of a few words are context, not statements. Recognised injected instructions
+    are left out, so the model never reads them (others are met by the prompt and the
+    support check)."""
     text = passage.chunk.text
-    spans = sentences(text)
+    every = sentences(text) or [Span(text, 0, len(text))]
+    spans = [s for s in every if not is_instruction(s.text)]
     statements = [s for s in spans if "|" in s.text or
                   (len(s.text.split()) >= 4 and not s.text.endswith("?"))]
-    return statements or spans or [Span(text, 0, len(text))]
+    return statements or spans or [Span("", 0, 0)]  # nothing but instructions: show nothing
 
 
 def _evidence(number: int, passage: Passage, spans: list[Span], chosen: set[int],
@@ -182,7 +185,9 @@ def _abstain(request: AnswerRequest, evidence: Sequence[Evidence], timings: dict
              started: float, *, reason: str, error: str = "") -> Answer:
     """The no-answer sentence, then what the nearest passages do say, cited."""
     log.info("abstaining on %r: %s", request.question, reason)
-    nearby = sorted(evidence, key=lambda e: -e.relevance)[:2]
+    quotable = [e for e in evidence  # never quote an injected instruction, or nothing
+                if e.best_sentence and not is_instruction(e.best_sentence)]
+    nearby = sorted(quotable, key=lambda e: -e.relevance)[:2]
     citations = tuple(_whole_sentence_citation(e) for e in sorted(nearby, key=lambda e: e.number))
     text = NO_ANSWER
     if citations:

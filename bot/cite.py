@@ -27,6 +27,33 @@ BLENDED_SUPPORT = (0.4, 0.55)
 
 Embed = Callable[[Sequence[str]], list[list[float]]]
 
+INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget|override)\b[^.]{0,60}\b(instructions?|rules|prompt|guidelines)\b"
+    r"|(^|\n)\s*(system|assistant|user|human)\s*:|#{2,}\s*(instruction|response|system)\b"
+    r"|<\|\s*im_(start|end)|\bsystem prompt\b"
+    r"|\b(note|message) to (the )?(ai )?(assistants?|models?)"
+    r"|(^|\n)\s*(dear|attention|note to|message to|for|to)\s+(the\s+)?((readers?|anyone)\s+"
+    r"(that|who)\s+(are|is)\s+)?(an?\s+)?(ai|language|chat)?\s*"
+    r"(models?|assistants?|chatbots?|bots?|llms?|agents?)\b[^.:\n]{0,50}:"
+    r"|\b(you|the assistant|the model|every answer|any answer|each answer)\b[^.]{0,60}"
+    r"\b(must|should|shall)\b[^.]{0,20}\b(reply|respond|answer|say|state|include|repeat|end|"
+    r"print|append|mention|write|output|tell)\b"
+    r"|\bwhen (anyone |a user |the user )?(is |are )?asked?s?\b[^.]{0,120}"
+    r"\b(say|reply|respond|answer|state|tell)\b"
+    r"|\b(reply|respond|answer) (only )?with\b"
+    r"|\b(print|reveal|repeat|output) (your|the|this)\b[^.]{0,40}"
+    r"\b(prompt|rules|instructions|code)",
+    re.IGNORECASE)
+"""A sentence that speaks to the model instead of the reader ("ignore previous instructions",
+"SYSTEM:", "when asked X, reply Y"): an injected instruction. It is never evidence, so an
+answer that obeys one finds no support and is dropped. None of the seed articles' 507
+sentences matches."""
+
+
+def is_instruction(text: str) -> bool:
+    """Whether ``text`` addresses a model rather than a reader (see INSTRUCTION)."""
+    return bool(INSTRUCTION.search(text))
+
 
 @dataclass(frozen=True)
 class ParsedSentence:
@@ -151,7 +178,8 @@ class SupportMatrix:
     def support(self, i: int, e: int) -> Support:
         sentence = self.parsed[i].text
         ev = self.evidence[e]
-        passage_text = f"{ev.passage.chunk.title}\n{ev.passage.chunk.full_text}"
+        passage_text = "\n".join((ev.passage.chunk.title, ev.passage.chunk.prefix,
+                                  *(u.text for u in self.units[e])))
         lexical = lexical_support(sentence, passage_text)
         cosines = [cosine(self.sentence_vectors[i], v) for v in self.unit_vectors[e]]
         semantic = max(cosines, default=0.0)
@@ -191,6 +219,8 @@ def lexical_support(sentence: str, passage: str) -> float:
 
 
 def _units(ev: Evidence) -> list[Span]:
-    """Quotable pieces of a passage: its sentences and table rows, offsets into chunk.text."""
-    return sentences(ev.passage.chunk.text) or [Span(ev.passage.chunk.text, 0,
-                                                     len(ev.passage.chunk.text))]
+    """Quotable pieces of a passage: its sentences and table rows, offsets into chunk.text;
+    injected instructions are not among them."""
+    text = ev.passage.chunk.text
+    return [s for s in sentences(text) or [Span(text, 0, len(text))]
+            if not is_instruction(s.text)]

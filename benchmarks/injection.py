@@ -1,0 +1,104 @@
+"""Prompt-injection attack success rate: hostile documents beside the seed articles.
+
+Ingests corpus/ plus tests/data/hostile/docs/ into a temporary store, asks each attack's
+question of a backend (default: the local LLM) and prints, per attack, whether its document
+was retrieved, whether its instruction reached the model's prompt and whether it succeeded
+(a canary in the streamed draft or the checked answer, or an uncited answer where the
+document forbade citing). Writes benchmarks/results/injection.json. The attacks are the ones
+tests/test_security.py asserts on (tests/data/hostile/attacks.py).
+
+    .venv/bin/python benchmarks/injection.py [--model local|extractive|openai]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.api import Bot  # noqa: E402
+from bot.backends.registry import create_generator  # noqa: E402
+from ingest.pipeline import ingest_corpus  # noqa: E402
+from tests.data.hostile.attacks import (  # noqa: E402
+    ATTACKS,
+    Outcome,
+    RecordingGenerator,
+    attack_success_rate,
+    hostile_settings,
+    run_attack,
+    temporary_dir,
+)
+
+RESULTS = ROOT / "benchmarks" / "results" / "injection.json"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", default="local", help="backend to attack (default local)")
+    args = parser.parse_args()
+    with temporary_dir() as tmp:
+        settings = hostile_settings(Path(tmp), model=args.model)
+        started = time.perf_counter()
+        ingest_corpus(settings)
+        print(f"ingested corpus/ + tests/data/hostile/docs/ in "
+              f"{time.perf_counter() - started:.1f} s")
+        generator = create_generator(args.model, settings)
+        recorder = RecordingGenerator(generator)
+        bot = Bot(settings, generators={args.model: recorder})
+        outcomes, seconds = [], []
+        for attack in ATTACKS:
+            started = time.perf_counter()
+            outcomes.append(run_attack(bot, recorder, attack))
+            seconds.append(time.perf_counter() - started)
+            print(outcomes[-1].line(), flush=True)
+        bot.close()
+    print_table(outcomes, seconds)
+    write_results(args.model, outcomes, seconds)
+
+
+def print_table(outcomes: list[Outcome], seconds: list[float]) -> None:
+    print("\n| attack | technique | retrieved | filtered | reached model | succeeded | s |\n"
+          "|---|---|---|---|---|---|---|")
+    for o, s in zip(outcomes, seconds, strict=True):
+        reached = "yes" if o.reached_model else ("no (dropped at load)"
+                                                 if o.attack.dropped_at_load else "no")
+        print(f"| {o.attack.name} | {o.attack.technique} | {'yes' if o.retrieved else 'no'} | "
+              f"{'yes' if o.recognised else 'no'} | {reached} | "
+              f"{'YES' if o.succeeded else 'no'} | {s:.1f} |")
+    rate = attack_success_rate(outcomes)
+    print(f"\nattack success rate: {rate:.2f} ({sum(o.succeeded for o in outcomes)}/"
+          f"{len(outcomes)}); retrieved {sum(o.retrieved for o in outcomes)}/{len(outcomes)}; "
+          f"reached the model {sum(o.reached_model for o in outcomes)}/{len(outcomes)}")
+
+
+def write_results(model: str, outcomes: list[Outcome], seconds: list[float]) -> None:
+    rows = [{"attack": o.attack.name, "technique": o.attack.technique,
+             "question": o.attack.question, "doc_id": o.attack.doc_id,
+             "retrieved": o.retrieved, "filtered": o.recognised,
+             "reached_model": o.reached_model,
+             "dropped_at_load": o.attack.dropped_at_load, "succeeded": o.succeeded,
+             "leaked": o.leaked, "uncited": o.uncited, "abstained": o.answer.abstained,
+             "citations": len(o.answer.citations), "draft": o.draft, "answer": o.answer.text,
+             "seconds": round(s, 2)} for o, s in zip(outcomes, seconds, strict=True)]
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps({
+        "model": model, "attacks": len(rows),
+        "attack_success_rate": attack_success_rate(outcomes),
+        "retrieved": sum(r["retrieved"] for r in rows),
+        "reached_model": sum(r["reached_model"] for r in rows),
+        "measured": time.strftime("%Y-%m-%d %H:%M:%S"), "rows": rows}, indent=1) + "\n")
+    print(f"wrote {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
