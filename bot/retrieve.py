@@ -211,6 +211,12 @@ _LEADING = re.compile(r"^\s*(and|also|so|then|but|ok(ay)?)\b[\s,]*", re.IGNORECA
 _PRONOUN = re.compile(r"\b(its|it|they|them|their|theirs|this|that|these|those)\b", re.IGNORECASE)
 _ABOUT = re.compile(r"^\s*(what|how)\s+about\b", re.IGNORECASE)
 _POSSESSIVE = {"its", "their", "theirs"}
+# Ellipsis with no pronoun: "By which year?", "For what kind of tasks?" ...
+_ELLIPTIC = re.compile(r"^\s*(by|for|in|from|since|until|with|at|on|to)\s+"
+                       r"(what|which|whom|when|how)\b", re.IGNORECASE)
+# ... and a reference into the previous answer's list: "the fifth one", "the latter".
+_ORDINAL = re.compile(r"\b(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last|"
+                      r"other)\s+ones?\b|\bthe\s+(latter|former)\b", re.IGNORECASE)
 
 
 def rewrite_query(question: str, history: Sequence[Turn]) -> str:
@@ -230,7 +236,7 @@ def rewrite_query(question: str, history: Sequence[Turn]) -> str:
         replacement = f"{topic}'s" if word in _POSSESSIVE else topic
         rewritten = stripped[:match.start()] + replacement + stripped[match.end():]
     else:
-        rewritten = f"{stripped.rstrip('?')} ({topic})?"
+        rewritten = f"{stripped.rstrip('?.! ')} ({topic})?"
     return rewritten[:1].upper() + rewritten[1:]
 
 
@@ -244,7 +250,8 @@ def _last_topic(history: Sequence[Turn]) -> str:
 
 
 def _is_follow_up(question: str) -> bool:
-    return bool(_LEADING.match(question) or _ABOUT.match(question) or _PRONOUN.search(question))
+    return any(pattern.search(question) for pattern in (_LEADING, _ABOUT, _PRONOUN, _ELLIPTIC,
+                                                         _ORDINAL))
 
 
 def _followed_by_noun(text: str, match: re.Match[str]) -> bool:
