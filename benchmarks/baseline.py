@@ -98,12 +98,19 @@ def _retrieve_one(bot: Bot, naive: NaiveRag, q: Question, name: str) -> Row:
 
 def answer_pass(bot: Bot, naive: NaiveRag, llm: Any, questions: Sequence[Question],
                 rows: dict[str, list[Row]], checker: SupportChecker, log: Path) -> list[Any]:
-    """Answer every question with both pipelines, alternating which goes first; each row
-    also goes to ``log`` (JSON Lines) as it is scored, so a long run that dies keeps them."""
+    """Answer every question with one pipeline, then with the other; each row also goes to
+    ``log`` (JSON Lines) as it is scored, so a long run that dies keeps them. Blocks, not
+    alternation: llama.cpp serves one slot, so interleaving two prompt formats would throw
+    away each pipeline's cached prompt prefix on every question (take timings on a quiet
+    machine, so neither block is favoured by load)."""
     own = []
     log.write_text("")
-    for i, q in enumerate(questions):
-        for name in (("citebot", "baseline") if i % 2 == 0 else ("baseline", "citebot")):
+    for name in ("citebot", "baseline"):
+        if name == "citebot":
+            bot.ask(WARM_UP)  # caches citebot's fixed prompt prefix
+        else:
+            "".join(naive.stream_answer(WARM_UP, naive.retrieve(WARM_UP), llm))
+        for i, q in enumerate(questions):
             row = rows[name][i]
             if name == "citebot":
                 own.append(_answer_citebot(bot, q, row, checker))
@@ -174,8 +181,6 @@ def run(args: argparse.Namespace, questions: Sequence[Question], tmp: Path) -> d
         if not args.retrieval_only:
             llm = chat_model(generator.client().base_url, temperature=settings.temperature,
                              max_tokens=settings.max_tokens)
-            bot.ask(WARM_UP)  # caches citebot's fixed prompt prefix; the baseline has none
-            "".join(naive.stream_answer(WARM_UP, naive.retrieve(WARM_UP), llm))
             own = answer_pass(bot, naive, llm, questions, rows, checker,
                               args.out.with_suffix(".rows.jsonl"))
     finally:
