@@ -148,8 +148,14 @@ def ask(ctx: click.Context, question: str, **flags: Any) -> None:
     """Answer QUESTION from the articles, with numbered sources."""
     bot = make_bot(ctx, **flags)
     with user_errors():
-        show_answer(stream_answer(bot, question, []))
-    bot.close()
+        question = bot.check_question(question)
+    warming = bot.warm_up()
+    try:
+        with user_errors():
+            show_answer(stream_answer(bot, question, []))
+    finally:
+        warming.join()  # never leave while the model is half loaded
+        bot.close()
 
 
 @main.command()
@@ -158,6 +164,7 @@ def ask(ctx: click.Context, question: str, **flags: Any) -> None:
 def chat(ctx: click.Context, **flags: Any) -> None:
     """A conversation in the terminal; follow-up questions keep their context."""
     bot = make_bot(ctx, **flags)
+    warming = bot.warm_up()  # loads while the user types the first question
     history: list[tuple[str, str]] = []
     click.echo("Ask about LLMs and generative AI. An empty line or Ctrl-D ends the chat.")
     while True:
@@ -174,6 +181,7 @@ def chat(ctx: click.Context, **flags: Any) -> None:
             continue
         show_answer(answer)
         history += [("user", question), ("assistant", answer.text)]
+    warming.join()
     bot.close()
 
 
@@ -253,6 +261,7 @@ def serve(ctx: click.Context, **flags: Any) -> None:
     from ui.app import build_app, launch
 
     bot = make_bot(ctx, **flags)
+    bot.warm_up()  # the first visitor should not wait for the model to load
     with user_errors():
         bot.retrieve("warm up")  # fail here, with the fix, rather than on the first question
         app = build_app(bot)
