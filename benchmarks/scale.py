@@ -44,15 +44,21 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.scale_cache import VECTOR_DIR, corpus_folder
+from benchmarks.scale_cache import BENCH_DIR, VECTOR_DIR, corpus_folder
 from benchmarks.scale_queries import ensure_corpus
 from benchmarks.scale_report import markdown_table, plot, print_table, rows_for
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def child(*args: str) -> dict[str, Any]:
-    """Run one measurement of benchmarks/scale_measure.py in a fresh process."""
+def child(*args: str, resume: bool = False) -> dict[str, Any]:
+    """Run one measurement of benchmarks/scale_measure.py in a fresh process; its result is
+    kept in .citebot/bench/results, and reused from there with ``resume``."""
+    kept = BENCH_DIR / "results" / ("-".join(args) + ".json")
+    if resume and kept.exists():
+        print(f"  {' '.join(args)}: reused {kept}", flush=True)
+        return dict(json.loads(kept.read_text()))
+    kept.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "result.json"
         began = time.perf_counter()
@@ -61,6 +67,7 @@ def child(*args: str) -> dict[str, Any]:
         result: dict[str, Any] = json.loads(out.read_text())
         result["process_s"] = round(time.perf_counter() - began, 1)
         print(f"  {' '.join(args)}: {result['process_s']} s", flush=True)
+        kept.write_text(json.dumps(result, indent=2))
         return result
 
 
@@ -80,17 +87,18 @@ def corpus_info(size: int) -> dict[str, Any]:
     return info
 
 
-def run(sizes: list[int], modes: list[str], pipeline_sizes: list[int], surrogate: bool
-        ) -> dict[str, Any]:
+def run(sizes: list[int], modes: list[str], pipeline_sizes: list[int], surrogate: bool,
+        resume: bool = False) -> dict[str, Any]:
     began = time.perf_counter()
     corpora = {size: corpus_info(size) for size in sizes}
     print("corpora ready; caching vectors", flush=True)
     cached = {size: cache_vectors(size, surrogate) for size in sizes}
     print("measuring", flush=True)
-    embedder = child("embedder", str(min(sizes)))
-    pipeline = [child("pipeline", str(s)) for s in pipeline_sizes if s in sizes]
     extra = ["--surrogate"] if surrogate else []
-    stores = [child("store", str(s), mode, *extra) for s in sizes for mode in modes]
+    stores = [child("store", str(s), mode, *extra, resume=resume) for s in sizes
+              for mode in modes]
+    embedder = child("embedder", str(min(sizes)), resume=resume)
+    pipeline = [child("pipeline", str(s), resume=resume) for s in pipeline_sizes if s in sizes]
     return {
         "command": "nice -n 10 .venv/bin/python -m benchmarks.scale " + " ".join(
             ["--sizes", *map(str, sizes), "--modes", *modes, "--pipeline-sizes",
@@ -121,11 +129,19 @@ def main() -> None:
     parser.add_argument("--allow-surrogate", action="store_true",
                         help="measure the store with surrogate vectors for chunks not embedded "
                              "yet, instead of embedding them first (see scale_cache.surrogates)")
+    parser.add_argument("--resume", action="store_true",
+                        help="reuse measurements kept in .citebot/bench/results by an earlier "
+                             "(interrupted) run instead of taking them again")
+    parser.add_argument("--report-only", action="store_true",
+                        help="measure nothing: redo the table, scale.md and scale.png from --out")
     args = parser.parse_args()
-    result = run(sorted(args.sizes), args.modes, sorted(args.pipeline_sizes),
-                 args.allow_surrogate)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2))
+    if args.report_only:
+        result = json.loads(args.out.read_text())
+    else:
+        result = run(sorted(args.sizes), args.modes, sorted(args.pipeline_sizes),
+                     args.allow_surrogate, args.resume)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, indent=2))
     args.docs.mkdir(parents=True, exist_ok=True)
     print_table(result)
     (args.docs / "scale.md").write_text(markdown_table(result))

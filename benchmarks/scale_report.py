@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 from pathlib import Path
 from typing import Any
 
@@ -54,17 +56,41 @@ def rows_for(stores: list[dict[str, Any]], embedder: dict[str, Any],
             "pipeline_cps": run["pipeline_chunks_per_s"] if run else None,
             "store_write_s": s["store_write_s"], "store_write_cps": s["store_write_chunks_per_s"],
             "disk_mb": s["disk_mb"],
-            "hybrid_p50": s["hybrid"]["p50_ms"], "hybrid_p95": s["hybrid"]["p95_ms"],
+            "hybrid_p50": s.get("hybrid", {}).get("p50_ms"),
+            "hybrid_p95": s.get("hybrid", {}).get("p95_ms"),
             "dense_p50": s["dense_chroma_k20"]["p50_ms"],
             "dense_p95": s["dense_chroma_k20"]["p95_ms"],
-            "embed_q_p50": s["query_embedding"]["p50_ms"], "bm25_p50": s["bm25_scores"]["p50_ms"],
-            "bm25_build_s": s["bm25_build_s"], "bm25_mb": s["bm25_mb"],
+            "embed_q_p50": s["query_embedding"]["p50_ms"],
+            "bm25_p50": s.get("bm25_scores", {}).get("p50_ms"),
+            "bm25_build_s": s.get("bm25_build_s"), "bm25_mb": s.get("bm25_mb"),
             "rss_mb": s["rss_after_queries_mb"],
             "server_rss_mb": s.get("server_rss_after_queries_mb"),
-            "hit5": s["generated_query_hit5"],
+            "hit5": s.get("generated_query_hit5"), "error": s.get("retrieval_error"),
             "real_vectors": s.get("vectors_real", s["size"]) / s["size"],
         })
     return rows
+
+
+GROWTH = ["ingest_est_s", "store_write_s", "disk_mb", "hybrid_p50", "hybrid_p95", "dense_p50",
+          "bm25_p50", "bm25_build_s", "bm25_mb", "rss_mb", "server_rss_mb"]
+
+
+def growth(rows: list[dict[str, Any]]) -> list[list[str]]:
+    """The exponent b in cost ~ size^b between neighbouring sizes (1: linear, >1: faster)."""
+    header = ["store", "from", "to", *(h for k, h, _ in COLUMNS if k in GROWTH)]
+    table = [header]
+    for mode in sorted({r["mode"] for r in rows}):
+        mine = sorted((r for r in rows if r["mode"] == mode), key=lambda r: r["size"])
+        for a, b in itertools.pairwise(mine):
+            cells = [mode, f"{a['size']:,}", f"{b['size']:,}"]
+            for key in GROWTH:
+                if a.get(key) and b.get(key) and a[key] > 0 and b[key] > 0:
+                    exp = math.log(b[key] / a[key]) / math.log(b["size"] / a["size"])
+                    cells.append(f"{exp:.2f}")
+                else:
+                    cells.append("-")
+            table.append(cells)
+    return table
 
 
 def _cells(row: dict[str, Any]) -> list[str]:
@@ -81,6 +107,14 @@ def print_table(result: dict[str, Any]) -> None:
           f"(calls of {emb['batch']}); ingest (est) = chunks / that + store write (measured)")
     if any(r["real_vectors"] < 1 for r in result["rows"]):
         print(SURROGATE_NOTE)
+    for r in result["rows"]:
+        if r.get("error"):
+            print(f"{r['size']:,} chunks, {r['mode']}: hybrid retrieval failed: {r['error']}")
+    print("growth exponent b (cost ~ chunks^b; 1 = linear):")
+    table = growth(result["rows"])
+    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
+    for line in table:
+        print("  ".join(cell.rjust(w) for cell, w in zip(line, widths, strict=True)))
 
 
 def markdown_table(result: dict[str, Any]) -> str:
@@ -95,11 +129,22 @@ def markdown_table(result: dict[str, Any]) -> str:
         f"{result['machine']['cpus']} CPUs). Raw figures: `benchmarks/results/scale.json`; "
         "plot: `scale.png`.", "",
         *lines, "",
+        *([result["note"], ""] if result.get("note") else []),
+        *(f"- {r['size']:,} chunks, {r['mode']}: hybrid retrieval failed: {r['error']}"
+          for r in result["rows"] if r.get("error")), "",
         f"Embedder alone: {emb['embed_chunks_per_s']} chunks/s on {emb['size']:,} chunks "
         f"(calls of {emb['batch']}, as the pipeline makes them).", "",
         *([SURROGATE_NOTE, ""] if any(r["real_vectors"] < 1 for r in result["rows"]) else []),
+        "## Growth", "", "Exponent *b* in cost ~ chunks^*b* between neighbouring sizes "
+        "(1 = linear, above 1 = faster than linear, 0 = flat):", "",
+        *_markdown(growth(result["rows"])), "",
         "## How each figure is measured", "", result["method"], "",
     ])
+
+
+def _markdown(table: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(table[0]) + " |", "|" + "---|" * len(table[0]),
+            *("| " + " | ".join(line) + " |" for line in table[1:])]
 
 
 def plot(result: dict[str, Any], path: Path) -> None:
