@@ -35,6 +35,12 @@ CHUNKER_VERSION = "1"
 STAGING = "_staging"
 OLD = "_old"
 _BATCH = 256
+_PAGE = 5_000
+"""Reads page through a collection: one unpaginated get of every row fails past 32,766 rows
+("too many SQL variables" in Chroma's SQLite layer), and the scale benchmark has 100,000."""
+_BATCH_CHARS = 2_000_000
+"""Document writes are cut by size too: whole articles in one request made the Chroma server
+answer "Payload too large", and embedded Chroma refuses more than 5,461 rows a call."""
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -195,14 +201,13 @@ class Store:
     @_guarded("reading chunk metadata")
     def chunk_metadata(self) -> dict[str, dict[str, Any]]:
         """Every chunk id with its metadata (no vectors): what incremental ingestion compares."""
-        got = self.chunks.get(include=["metadatas"])  # type: ignore[list-item]
-        return {i: dict(m or {}) for i, m in zip(got["ids"], got["metadatas"] or [], strict=True)}
+        ids, _, metadatas = _read_all(self.chunks, documents=False)
+        return {i: dict(m or {}) for i, m in zip(ids, metadatas, strict=True)}
 
     @_guarded("reading the chunks")
     def all_chunks(self) -> list[Chunk]:
         """Every chunk, in document order: what the keyword index is built from."""
-        got = self.chunks.get(include=["metadatas", "documents"])  # type: ignore[list-item]
-        rows = zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
+        rows = zip(*_read_all(self.chunks, documents=True), strict=True)
         chunks = [_chunk_from_row(i, d, m or {}) for i, d, m in rows]
         return sorted(chunks, key=lambda c: (c.doc_id, c.index))
 
@@ -243,8 +248,8 @@ class Store:
 
     @_guarded("reading the documents")
     def document_keys(self) -> dict[str, dict[str, Any]]:
-        got = self.docs.get(include=["metadatas"])  # type: ignore[list-item]
-        return {i: dict(m or {}) for i, m in zip(got["ids"], got["metadatas"] or [], strict=True)}
+        ids, _, metadatas = _read_all(self.docs, documents=False)
+        return {i: dict(m or {}) for i, m in zip(ids, metadatas, strict=True)}
 
     # -- writing -----------------------------------------------------------------------------
     @_guarded("storing documents")
@@ -255,10 +260,12 @@ class Store:
         if not pairs:
             return
         vectors = embed([d.title for _, d in pairs])
-        self.docs.upsert(ids=[k for k, _ in pairs],
-                         embeddings=np.asarray(vectors, dtype=np.float32),
-                         documents=[d.text for _, d in pairs],
-                         metadatas=[_doc_metadata(d) for _, d in pairs])
+        rows = list(zip(pairs, vectors, strict=True))
+        for batch in _batches(rows, size=lambda row: len(row[0][1].text)):
+            self.docs.upsert(ids=[k for (k, _), _ in batch],
+                             embeddings=np.asarray([v for _, v in batch], dtype=np.float32),
+                             documents=[d.text for (_, d), _ in batch],
+                             metadatas=[_doc_metadata(d) for (_, d), _ in batch])
 
     @_guarded("storing chunks")
     def add_chunks(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]],
@@ -342,6 +349,35 @@ def _doc_metadata(doc: Document) -> dict[str, Any]:
     return {**extra, "doc_id": doc.doc_id, "title": doc.title, "source": doc.source}
 
 
-def _batches(items: list[Any]) -> Iterator[list[Any]]:
-    for i in range(0, len(items), _BATCH):
-        yield items[i:i + _BATCH]
+def _batches(items: list[Any], size: Callable[[Any], int] | None = None
+             ) -> Iterator[list[Any]]:
+    """Runs of at most _BATCH items and, when ``size`` is given, about _BATCH_CHARS."""
+    batch: list[Any] = []
+    chars = 0
+    for item in items:
+        item_chars = size(item) if size else 0
+        if batch and (len(batch) == _BATCH or chars + item_chars > _BATCH_CHARS):
+            yield batch
+            batch, chars = [], 0
+        batch.append(item)
+        chars += item_chars
+    if batch:
+        yield batch
+
+
+def _read_all(collection: Collection, *, documents: bool
+              ) -> tuple[list[str], list[str | None], list[Mapping[str, Any] | None]]:
+    """Ids, documents (None unless asked for) and metadatas of every row, a page at a time."""
+    include = ["metadatas", "documents"] if documents else ["metadatas"]
+    ids: list[str] = []
+    texts: list[str | None] = []
+    metadatas: list[Mapping[str, Any] | None] = []
+    while True:
+        got = collection.get(include=include, limit=_PAGE, offset=len(ids))  # type: ignore[arg-type]
+        ids += got["ids"]
+        page_texts: list[str | None] = list(got["documents"] or [])
+        page_metas: list[Mapping[str, Any] | None] = list(got["metadatas"] or [])
+        texts += page_texts or [None] * len(got["ids"])
+        metadatas += page_metas or [None] * len(got["ids"])
+        if len(got["ids"]) < _PAGE:
+            return ids, texts, metadatas
