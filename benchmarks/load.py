@@ -216,7 +216,8 @@ def main() -> None:
     args.out.write_text(json.dumps({
         "users": args.users, "questions_per_user": args.questions, "model": args.model,
         "queue_size": args.queue_size, "cpu_count": os.cpu_count(),
-        "note": "measured on a 2-core machine shared with other work (contended)",
+        "note": f"2-core machine; load average {load_before} before, {summary['load_after']} "
+                "after (anything above ~0.5 before means other work shared the CPU)",
         "summary": summary, "requests": [asdict(o) for o in outcomes]}, indent=2) + "\n")
     print(f"wrote {args.out}")
     sys.exit(1 if summary["errors"] else 0)
