@@ -10,17 +10,14 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from bot.api import Bot
 from bot.prompt import NO_ANSWER
 from bot.settings import Settings
 from tests.conftest import free_port
+from tests.ui.conftest import open_chat
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 RLHF = "What does RLHF stand for?"
 RLHF_FACT = "Reinforcement Learning from Human Feedback"
 HUGE = "x" * 100_000
@@ -119,20 +116,9 @@ def call_raw(app_url: str, body: str) -> dict[str, Any]:
 
 
 # -- the chat in a real browser ----------------------------------------------------------------
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 @pytest.fixture
 def page(browser: Browser, app_url: str) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.goto(app_url)  # never wait for networkidle: Gradio keeps a stream open
-    page.wait_for_selector("#question textarea")
+    context, page = open_chat(browser, app_url)
     yield page
     context.close()
 

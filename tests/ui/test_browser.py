@@ -8,18 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from bot.api import Bot
 from bot.backends.base import Generator
 from bot.settings import Settings
 from tests.conftest import free_port
+from tests.ui.conftest import open_chat
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 ANSWER_TIMEOUT = 240_000  # ms: a cold llama.cpp answer on 2 busy cores
 
 
@@ -37,22 +34,13 @@ def app_url(built_index: Settings, local_model: Generator) -> Iterator[str]:
     app.close()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 @pytest.fixture
 def page(browser: Browser, app_url: str) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.outside: list[str] = []  # type: ignore[attr-defined]
-    page.on("request", lambda r: _note_outside(page, r.url))
-    page.goto(app_url)  # never wait for networkidle: Gradio keeps a stream open
-    page.wait_for_selector("#question textarea")
+    def watch(page: Page) -> None:
+        page.outside: list[str] = []  # type: ignore[attr-defined]
+        page.on("request", lambda r: _note_outside(page, r.url))
+
+    context, page = open_chat(browser, app_url, watch)
     yield page
     context.close()
 

@@ -11,17 +11,14 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from bot.api import Bot
 from ingest.pipeline import ingest_corpus
 from tests.conftest import free_port, make_settings
+from tests.ui.conftest import open_chat
 
 XSS_CORPUS = Path(__file__).resolve().parents[1] / "data" / "hostile" / "xss"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 SECRET_KEY = "sk-xss-canary-5f1d2c9e"
 RUNS_CODE = "[onerror], [onload], [onmouseover], #chat script, #sources script, iframe"
 
@@ -41,22 +38,13 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     app.close()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 @pytest.fixture
 def page(browser: Browser, app_url: str) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.dialogs: list[str] = []  # type: ignore[attr-defined]
-    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))  # type: ignore
-    page.goto(app_url)  # never wait for networkidle: Gradio keeps a stream open
-    page.wait_for_selector("#question textarea")
+    def watch(page: Page) -> None:
+        page.dialogs: list[str] = []  # type: ignore[attr-defined]
+        page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))  # type: ignore
+
+    context, page = open_chat(browser, app_url, watch)
     yield page
     context.close()
 

@@ -1,0 +1,34 @@
+"""The real headless Chromium every browser test drives (Debian's, through Playwright)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def open_chat(browser: Browser, url: str, watch: Callable[[Page], None] | None = None
+              ) -> tuple[BrowserContext, Page]:
+    """A fresh browser context on the chat page, ready for a question. ``watch`` attaches
+    listeners (dialogs, requests) before the page loads, so nothing escapes them."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    if watch is not None:
+        watch(page)
+    page.goto(url)  # never wait for networkidle: Gradio keeps a stream open
+    page.wait_for_selector("#question textarea")
+    return context, page
