@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
@@ -32,3 +34,16 @@ def open_chat(browser: Browser, url: str, watch: Callable[[Page], None] | None =
     page.goto(url)  # never wait for networkidle: Gradio keeps a stream open
     page.wait_for_selector("#question textarea")
     return context, page
+
+
+@contextmanager
+def serving(bot: Any) -> Iterator[str]:
+    """The real web app for ``bot`` on its configured loopback port; yields the page URL."""
+    from ui.app import build_app, launch
+
+    app = build_app(bot)
+    launch(app, bot, block=False, quiet=True)
+    try:
+        yield f"http://127.0.0.1:{bot.settings.port}/"
+    finally:
+        app.close()

@@ -14,7 +14,7 @@ from bot.api import Bot
 from bot.backends.base import Generator
 from bot.settings import Settings
 from tests.conftest import free_port
-from tests.ui.conftest import open_chat
+from tests.ui.conftest import open_chat, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 ANSWER_TIMEOUT = 240_000  # ms: a cold llama.cpp answer on 2 busy cores
@@ -22,16 +22,11 @@ ANSWER_TIMEOUT = 240_000  # ms: a cold llama.cpp answer on 2 busy cores
 
 @pytest.fixture(scope="module")
 def app_url(built_index: Settings, local_model: Generator) -> Iterator[str]:
-    from ui.app import build_app, launch
-
     settings = built_index.with_overrides(
         port=free_port(), model="local",
         openai_base_url=f"http://127.0.0.1:{free_port()}/v1")  # a model server that is down
-    bot = Bot(settings, generators={"local": local_model})
-    app = build_app(bot)
-    launch(app, bot, block=False, quiet=True)
-    yield f"http://127.0.0.1:{settings.port}/"
-    app.close()
+    with serving(Bot(settings, generators={"local": local_model})) as url:
+        yield url
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Page, expect
 from bot.api import Bot
 from ingest.pipeline import ingest_corpus
 from tests.conftest import free_port, make_settings
-from tests.ui.conftest import open_chat
+from tests.ui.conftest import open_chat, serving
 
 XSS_CORPUS = Path(__file__).resolve().parents[1] / "data" / "hostile" / "xss"
 SECRET_KEY = "sk-xss-canary-5f1d2c9e"
@@ -25,17 +25,12 @@ RUNS_CODE = "[onerror], [onload], [onmouseover], #chat script, #sources script, 
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from ui.app import build_app, launch
-
     settings = make_settings(tmp_path_factory.mktemp("xss"), corpus=(XSS_CORPUS,),
                              model="extractive", port=free_port(),
                              openai_api_key=SECRET_KEY)  # must never reach the page
     ingest_corpus(settings)
-    bot = Bot(settings)
-    app = build_app(bot)
-    launch(app, bot, block=False, quiet=True)
-    yield f"http://127.0.0.1:{settings.port}/"
-    app.close()
+    with serving(Bot(settings)) as url:
+        yield url
 
 
 @pytest.fixture
