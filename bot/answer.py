@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from bot.backends.base import Evidence, GenerationRequest, Generator, Message
-from bot.cite import CitedAnswer, Embed, cite, is_instruction, lexical_support
+from bot.cite import CitedAnswer, Embed, cite, lexical_support, quotable_spans
 from bot.errors import GenerationError
 from bot.prompt import (
     EXAMPLE_ANSWER,
@@ -26,7 +26,7 @@ from bot.prompt import (
     user_message,
 )
 from bot.schema import Answer, Citation, Passage, Sentence
-from bot.text import Span, cosine, sentences
+from bot.text import Span, cosine
 
 log = logging.getLogger(__name__)
 
@@ -102,9 +102,7 @@ def _units(passage: Passage) -> list[Span]:
     fragments of a few words are context, not statements. Recognised injected instructions
     are left out, so the model never reads them (others are met by the prompt and the
     support check)."""
-    text = passage.chunk.text
-    every = sentences(text) or [Span(text, 0, len(text))]
-    spans = [s for s in every if not is_instruction(s.text)]
+    spans = quotable_spans(passage.chunk.text)
     statements = [s for s in spans if "|" in s.text or
                   (len(s.text.split()) >= 4 and not s.text.endswith("?"))]
     return statements or spans or [Span("", 0, 0)]  # nothing but instructions: show nothing
@@ -185,8 +183,9 @@ def _abstain(request: AnswerRequest, evidence: Sequence[Evidence], timings: dict
              started: float, *, reason: str, error: str = "") -> Answer:
     """The no-answer sentence, then what the nearest passages do say, cited."""
     log.info("abstaining on %r: %s", request.question, reason)
-    quotable = [e for e in evidence  # never quote an injected instruction, or nothing
-                if e.best_sentence and not is_instruction(e.best_sentence)]
+    # best_sentence is never an injected instruction (see _units); "" means nothing else was
+    # left in the passage, and there is nothing to quote.
+    quotable = [e for e in evidence if e.best_sentence]
     nearby = sorted(quotable, key=lambda e: -e.relevance)[:2]
     citations = tuple(_whole_sentence_citation(e) for e in sorted(nearby, key=lambda e: e.number))
     text = NO_ANSWER

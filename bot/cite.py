@@ -218,9 +218,12 @@ def lexical_support(sentence: str, passage: str) -> float:
     return len(claim & set(content_words(passage, stem=True))) / len(claim)
 
 
-def _units(ev: Evidence) -> list[Span]:
-    """Quotable pieces of a passage: its sentences and table rows, offsets into chunk.text;
+def quotable_spans(text: str) -> list[Span]:
+    """Quotable pieces of a passage's text: its sentences and table rows, with offsets;
     injected instructions are not among them."""
-    text = ev.passage.chunk.text
     return [s for s in sentences(text) or [Span(text, 0, len(text))]
             if not is_instruction(s.text)]
+
+
+def _units(ev: Evidence) -> list[Span]:
+    return quotable_spans(ev.passage.chunk.text)
