@@ -26,6 +26,20 @@ class Document:
 
 
 @dataclass(frozen=True)
+class Part:
+    """A structural piece of a chunk, recorded at ingestion so answers can be built from the
+    document's own structure: a ``heading``, ``paragraph``, list ``item``, table ``header`` or
+    table ``row``. ``start``/``end`` are offsets into the document text (a split table's header
+    lies before the chunk: its text is the chunk's ``prefix``); ``cells`` are a row's or header's
+    cell spans, also document offsets."""
+
+    kind: str
+    start: int
+    end: int
+    cells: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True)
 class Chunk:
     """A piece of a document.
 
@@ -43,10 +57,25 @@ class Chunk:
     heading_path: tuple[str, ...] = ()
     prefix: str = ""
     index: int = 0
+    parts: tuple[Part, ...] = ()
 
     @property
     def full_text(self) -> str:
         return f"{self.prefix}{self.text}" if self.prefix else self.text
+
+    def span_text(self, start: int, end: int) -> str:
+        """The document text at ``start:end`` (document offsets), from this chunk's text or,
+        for a repeated table header, its prefix."""
+        if self.start <= start and end <= self.end:
+            return self.text[start - self.start:end - self.start]
+        header_start = self.prefix_start
+        return self.prefix[start - header_start:end - header_start] if self.prefix else ""
+
+    @property
+    def prefix_start(self) -> int:
+        """Document offset of the prefix (a repeated table header), or -1 without one."""
+        header = next((p for p in self.parts if p.kind == "header" and p.end <= self.start), None)
+        return header.start if header else -1
 
 
 @dataclass(frozen=True)
@@ -102,11 +131,42 @@ class Sentence:
 
 
 @dataclass(frozen=True)
+class Cell:
+    """One cited piece of a structured answer: a sentence, a list item or a table cell. Its
+    text is a checked sentence or a verbatim (possibly trimmed) span of a source; ``citations``
+    are the numbers of the :class:`Citation` s that hold its span."""
+
+    text: str
+    citations: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Block:
+    """One part of an answer: a ``paragraph`` (``items`` are its sentences), ``bullets``
+    (``items`` are the list items) or a ``table`` (``header`` names the columns, each row a
+    tuple of cells, the first naming the aspect). ``title`` heads the block when it has one."""
+
+    kind: str
+    items: tuple[Cell, ...] = ()
+    header: tuple[str, ...] = ()
+    rows: tuple[tuple[Cell, ...], ...] = ()
+    title: Cell = Cell("")
+
+    def cells(self) -> tuple[Cell, ...]:
+        """Every cited piece of the block, in reading order."""
+        title = (self.title,) if self.title.text else ()
+        return (*title, *self.items, *(cell for row in self.rows for cell in row))
+
+
+@dataclass(frozen=True)
 class Answer:
     """Everything the UI, CLI, Python API and evaluation show about one answer.
 
     ``dropped`` holds the draft's sentences that no passage supported (never shown as
     part of the answer); ``complete`` is False when generation failed part way.
+    ``shape`` is the kind of question the pipeline decided it was (``fact``, ``list``,
+    ``comparison``, ``summary``, ``cross_document``) and ``blocks`` the answer's structure;
+    ``text`` is the same answer as Markdown (tables and lists included).
     """
 
     text: str
@@ -121,6 +181,8 @@ class Answer:
     model: str = ""
     complete: bool = True
     error: str = ""
+    shape: str = "fact"
+    blocks: tuple[Block, ...] = ()
 
     @property
     def verified(self) -> bool:

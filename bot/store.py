@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 
 from bot.errors import CitebotError, IndexMissingError, StoreError
-from bot.schema import Chunk, Document
+from bot.schema import Chunk, Document, Part
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "2"  # 2: chunks record their structure (parts)
 STAGING = "_staging"
 OLD = "_old"
 _BATCH = 256
@@ -334,14 +334,21 @@ class Store:
 def chunk_metadata(chunk: Chunk) -> dict[str, Any]:
     return {"doc_id": chunk.doc_id, "title": chunk.title, "start": chunk.start, "end": chunk.end,
             "heading_path": json.dumps(list(chunk.heading_path)), "prefix": chunk.prefix,
-            "index": chunk.index}
+            "index": chunk.index, "parts": json.dumps([[p.kind, p.start, p.end, p.cells]
+                                                       for p in chunk.parts])}
 
 
 def _chunk_from_row(chunk_id: str, text: str | None, meta: Mapping[str, Any]) -> Chunk:
     return Chunk(chunk_id=chunk_id, doc_id=str(meta["doc_id"]), title=str(meta["title"]),
                  text=text or "", start=int(meta["start"]), end=int(meta["end"]),
                  heading_path=tuple(json.loads(str(meta.get("heading_path", "[]")))),
-                 prefix=str(meta.get("prefix", "")), index=int(meta.get("index", 0)))
+                 prefix=str(meta.get("prefix", "")), index=int(meta.get("index", 0)),
+                 parts=_parts(str(meta.get("parts", "[]"))))
+
+
+def _parts(raw: str) -> tuple[Part, ...]:
+    return tuple(Part(str(kind), int(start), int(end), tuple((int(a), int(b)) for a, b in cells))
+                 for kind, start, end, cells in json.loads(raw))
 
 
 def _doc_metadata(doc: Document) -> dict[str, Any]:

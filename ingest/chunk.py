@@ -22,6 +22,7 @@ from itertools import accumulate
 
 from bot.errors import ConfigError
 from bot.schema import Chunk, Document
+from ingest.structure import Block, chunk_parts, find_line_tables
 
 TABLE_SLACK = 1.25
 """A table up to this many times ``chunk_size`` stays whole: a table a little too large reads
@@ -38,18 +39,6 @@ _CLOSES = ".!?:;|"  # a line ending in one of these ends its sentence (or its ta
 # Longest line that can be a table row, longest run of '- ' lines that can go on with a cell:
 # beyond them it is no table a reader could use, and keeping the "row" whole makes a huge chunk.
 _MAX_ROW, _MAX_CELL_LINES = 2000, 20
-
-
-@dataclass(frozen=True)
-class Block:
-    """``text[start:end]`` (trimmed), a ``heading``, ``paragraph``, ``item`` or ``table``;
-    ``level`` is the Markdown heading level (0: plain text); ``rows`` are a table's row spans."""
-
-    kind: str
-    start: int
-    end: int
-    level: int = 0
-    rows: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -81,13 +70,14 @@ def chunk_document(doc: Document, *, chunk_size: int = 800, chunk_overlap: int =
         raise ConfigError(f"chunk_size={chunk_size} with chunk_overlap={chunk_overlap} cannot "
                           "be used; set chunk_size >= 1 and 0 <= chunk_overlap < chunk_size.")
     text = doc.text
-    spans: list[tuple[int, int, str, tuple[str, ...]]] = []
-    for path, blocks in _sections(text, parse_blocks(text)):
+    spans: list[tuple[int, int, str, tuple[str, ...], list[Block]]] = []
+    for path, blocks in _sections(text, parse_blocks(text), doc.title):
         atoms = [a for b in blocks for a in _atoms(text, b, chunk_size)]
-        spans += [(s, e, p, path) for s, e, p in _pack(text, atoms, chunk_size, chunk_overlap)]
+        spans += [(s, e, p, path, blocks)
+                  for s, e, p in _pack(text, atoms, chunk_size, chunk_overlap)]
     seen: Counter[str] = Counter()
     chunks = []
-    for index, (start, end, prefix, path) in enumerate(spans):
+    for index, (start, end, prefix, path, blocks) in enumerate(spans):
         # The id hashes content only, so an unchanged chunk keeps it when other parts of the
         # document change; a counter, from the second copy on, separates repeated texts.
         key = f"{doc.doc_id}\x1f{prefix}\x1f{text[start:end]}"
@@ -96,7 +86,7 @@ def chunk_document(doc: Document, *, chunk_size: int = 800, chunk_overlap: int =
         chunks.append(Chunk(
             chunk_id=hashlib.sha256(key.encode("utf-8")).hexdigest()[:16], doc_id=doc.doc_id,
             title=doc.title, text=text[start:end], start=start, end=end, heading_path=path,
-            prefix=prefix, index=index))
+            prefix=prefix, index=index, parts=chunk_parts(text, blocks, start, end)))
     return chunks
 
 
@@ -135,7 +125,7 @@ def parse_blocks(text: str) -> list[Block]:
             j = lines.item_end(i) if item else lines.paragraph_end(i)
             blocks.append(Block("item" if item else "paragraph", *lines.span(i, j)))
         i = j
-    return blocks
+    return blocks if lines.markdown else find_line_tables(text, blocks)
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
@@ -237,10 +227,14 @@ class _Lines:
         return j
 
 
-def _sections(text: str, blocks: list[Block]) -> Iterator[tuple[tuple[str, ...], list[Block]]]:
+def _sections(text: str, blocks: list[Block], title: str = ""
+              ) -> Iterator[tuple[tuple[str, ...], list[Block]]]:
     """Group blocks under heading runs. Markdown levels nest. A plain-text heading gives a
     one-level path, but a run of them with nothing between (a title and its subtitle, a part
-    and its first item) gives two: the run's first heading and its last."""
+    and its first item) gives two: the run's first heading and its last; a numbered plain
+    heading ('2. Healthcare') is an item of the unnumbered heading above it ('Applications in
+    Industries'), so its path keeps that parent. A first heading that repeats the document's
+    title is left out of the path: the title is shown beside it anyway."""
     stack: list[tuple[int, str]] = []
     path: tuple[str, ...] = ()
     current: list[Block] = []
@@ -251,16 +245,30 @@ def _sections(text: str, blocks: list[Block]) -> Iterator[tuple[tuple[str, ...],
             if current and not run:
                 yield path, current
                 current = []
-            if block.level:
-                while stack and stack[-1][0] >= block.level:
-                    stack.pop()
-                stack.append((block.level, name))
-            else:
-                stack = [stack[0], (0, name)] if run and stack else [(0, name)]
+            stack = _push(stack, block.level, name, run)
             path = tuple(n for _, n in stack)
+            if path and _same_words(path[0], title):
+                path = path[1:]
         current.append(block)
     if current:
         yield path, current
+
+
+_NUMBERED = re.compile(r"^\d{1,2}[.)]\s")
+
+
+def _push(stack: list[tuple[int, str]], level: int, name: str, run: bool
+          ) -> list[tuple[int, str]]:
+    if level:
+        kept = [entry for entry in stack if entry[0] < level]
+        return [*kept, (level, name)]
+    if stack and (run or (_NUMBERED.match(name) and not _NUMBERED.match(stack[0][1]))):
+        return [stack[0], (0, name)]
+    return [(0, name)]
+
+
+def _same_words(a: str, b: str) -> bool:
+    return bool(b) and re.findall(r"\w+", a.casefold()) == re.findall(r"\w+", b.casefold())
 
 
 def _sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:

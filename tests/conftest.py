@@ -22,6 +22,9 @@ from bot.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
+SEED_CHUNKS = 90
+"""Chunks of the four seed articles at the default chunk size (each test that ingests them
+checks this count, so a chunker change that loses or adds text shows up everywhere)."""
 
 
 def make_settings(tmp: Path, **overrides: object) -> Settings:

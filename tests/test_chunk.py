@@ -158,17 +158,20 @@ def test_table_a_little_over_size_stays_whole() -> None:
 
 
 def test_seed_headings_are_recorded(seeds: dict[str, Document]) -> None:
+    # A numbered heading is an item of the unnumbered heading above it, so its path keeps it.
     expected = {
-        "llms-vs-genai-key-differences": ("What is generative AI?", "Generative AI, or gen AI"),
-        "aipro-genai-vs-llms": ("1. Scope of Application", "Generative AI: An all-encompassing"),
-        "revechat-llm-vs-genai": ("When to Use LLMs", "LLMs are a versatile solution"),
-        "llms-genai-differences-industries": ("2. Healthcare", "- Medical Documentation"),
+        "llms-vs-genai-key-differences": (("What is generative AI?",), "Generative AI, or gen AI"),
+        "aipro-genai-vs-llms": (("5 Underlying Differences Between Generative AI and LLMs",
+                                 "1. Scope of Application"), "Generative AI: An all-encompassing"),
+        "revechat-llm-vs-genai": (("When to Use LLMs",), "LLMs are a versatile solution"),
+        "llms-genai-differences-industries": (("Applications of LLMs & Generative AI in Industries",
+                                               "2. Healthcare"), "- Medical Documentation"),
     }
-    for doc_id, (heading, body) in expected.items():
+    for doc_id, (path, body) in expected.items():
         chunks = chunk_document(seeds[doc_id])
         (first,) = [c for c in chunks if body in c.text]
-        assert first.heading_path == (heading,)
-        assert first.text.startswith(heading + "\n")  # the heading line opens its section
+        assert first.heading_path == path
+        assert first.text.startswith(path[-1] + "\n")  # the heading line opens its section
     paths = {c.heading_path for c in chunk_document(seeds["aipro-genai-vs-llms"])}
     assert ("7 Challenges and Limitations of AI Technologies",) in paths
     assert ("What are Large Language Models (LLMs)?",) in paths
@@ -182,7 +185,8 @@ def test_a_run_of_plain_headings_gives_a_two_level_path(seeds: dict[str, Documen
     assert first.text.startswith("Applications of LLMs & Generative AI in Industries\n"
                                  "1. Business & Marketing\n")
     (later,) = [c for c in chunks if "- Medical Documentation" in c.text]
-    assert later.heading_path == ("2. Healthcare",)
+    assert later.heading_path == ("Applications of LLMs & Generative AI in Industries",
+                                  "2. Healthcare")
 
 
 def test_markdown_headings_nest() -> None:

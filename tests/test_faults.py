@@ -30,7 +30,7 @@ from ingest.chunk import chunk_document
 from ingest.clean import clean_document
 from ingest.load import load_documents
 from ingest.pipeline import ingest_corpus
-from tests.conftest import ROOT, make_settings
+from tests.conftest import ROOT, SEED_CHUNKS, make_settings
 
 QUESTION = "What does RLHF stand for?"
 LOADING = "loading embedder"
@@ -156,7 +156,7 @@ def test_killed_first_build_says_run_ingest_and_next_run_finishes(tmp_path: Path
     kept = stored_anywhere(settings)
     assert kept >= 64  # the first batch survived the kill and will not be embedded again
 
-    assert finish(settings) == 100
+    assert finish(settings) == SEED_CHUNKS
     assert answers(settings)
 
 
@@ -185,7 +185,7 @@ def test_killed_rebuilds_leave_an_index_that_answers(tmp_path: Path, corpus_copy
     delay = random.Random(6).uniform(0.5, 4.0)
     kill_ingest(config, LOADING, delay=delay)
     assert answers(big) or answers(small)
-    assert finish(small) == 100
+    assert finish(small) == SEED_CHUNKS
     assert answers(small)
 
 
@@ -270,4 +270,4 @@ def test_missing_store_or_collection_says_run_ingest(pristine_store: Path,
     reconnect()
     with pytest.raises(IndexMissingError, match=r"there is no index yet: run `citebot ingest`"):
         Bot(settings).retrieve(QUESTION)
-    assert ingest_corpus(settings).added == 100 and answers(settings)
+    assert ingest_corpus(settings).added == SEED_CHUNKS and answers(settings)

@@ -8,18 +8,19 @@ import bot.store as store_module
 from bot.api import Bot
 from bot.settings import Settings
 from bot.store import _batches
+from tests.conftest import SEED_CHUNKS
 
 
 def test_reads_page_through_every_row(built_index: Settings,
                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    """One unpaginated get fails past 32,766 rows; with pages of 7 the 100 seed chunks must
+    """One unpaginated get fails past 32,766 rows; with pages of 7 the seed chunks must
     still all come back, each once, in the same order as with one page."""
     whole = Bot(built_index.with_overrides(model="extractive")).store
     expected = whole.all_chunks()
     monkeypatch.setattr(store_module, "_PAGE", 7)
     paged = Bot(built_index.with_overrides(model="extractive")).store
     chunks = paged.all_chunks()
-    assert [c.chunk_id for c in chunks] == [c.chunk_id for c in expected] and len(chunks) == 100
+    assert [c.chunk_id for c in chunks] == [c.chunk_id for c in expected] and len(chunks) == SEED_CHUNKS
     assert paged.chunk_metadata() == whole.chunk_metadata()
     assert paged.document_keys() == whole.document_keys() and len(paged.document_keys()) == 4
 
