@@ -20,7 +20,8 @@ def test_reads_page_through_every_row(built_index: Settings,
     monkeypatch.setattr(store_module, "_PAGE", 7)
     paged = Bot(built_index.with_overrides(model="extractive")).store
     chunks = paged.all_chunks()
-    assert [c.chunk_id for c in chunks] == [c.chunk_id for c in expected] and len(chunks) == SEED_CHUNKS
+    assert [c.chunk_id for c in chunks] == [c.chunk_id for c in expected]
+    assert len(chunks) == SEED_CHUNKS
     assert paged.chunk_metadata() == whole.chunk_metadata()
     assert paged.document_keys() == whole.document_keys() and len(paged.document_keys()) == 4
 
