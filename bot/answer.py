@@ -142,7 +142,7 @@ def answer_events(request: AnswerRequest, generator: Generator, embed: Embed) ->
     """Stream the answer's text pieces, then yield the final, checked :class:`Answer`."""
     started = time.perf_counter()
     timings: dict[str, float] = {}
-    cached = _memo(embed)
+    cached = memo(embed)
     evidence = select_evidence(request.query_used, request.passages, cached)
     if evidence_is_weak(request.passages):
         yield _abstain(request, evidence, timings, started, reason="weak evidence")
@@ -153,7 +153,8 @@ def answer_events(request: AnswerRequest, generator: Generator, embed: Embed) ->
     try:
         for piece in generator.stream(gen_request):
             if not draft:
-                timings["first_token"] = time.perf_counter() - started
+                timings["first_token"] = timings["first_content"] = (
+                    time.perf_counter() - started)
             draft += piece
             yield piece
     except GenerationError as exc:
@@ -167,7 +168,7 @@ def _finish(request: AnswerRequest, evidence: tuple[Evidence, ...], draft: str, 
     if error and not draft.strip():
         return _answer(request, evidence, "", (), (), timings, started, abstained=False,
                        complete=False, error=error)
-    if _NO_ANSWER_PATTERNS.search(draft) and not error:
+    if declined(draft) and not error:
         return _abstain(request, evidence, timings, started, reason="model declined")
     checked: CitedAnswer = cite(draft, evidence, embed)
     if not checked.sentences:
@@ -177,6 +178,11 @@ def _finish(request: AnswerRequest, evidence: tuple[Evidence, ...], draft: str, 
     answer = _answer(request, evidence, checked.text, checked.sentences, checked.citations,
                      timings, started, abstained=False, complete=not error, error=error)
     return replace(answer, dropped=checked.dropped)
+
+
+def declined(draft: str) -> bool:
+    """The model said the sources don't answer the question."""
+    return bool(_NO_ANSWER_PATTERNS.search(draft))
 
 
 def _abstain(request: AnswerRequest, evidence: Sequence[Evidence], timings: dict[str, float],
@@ -223,7 +229,7 @@ def _answer(request: AnswerRequest, evidence: Sequence[Evidence], text: str,
                   complete=complete, error=error)
 
 
-def _memo(embed: Embed) -> Embed:
+def memo(embed: Embed) -> Embed:
     """Embed each distinct text once per answer (evidence units are embedded twice otherwise)."""
     cache: dict[str, list[float]] = {}
 

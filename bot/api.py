@@ -16,16 +16,19 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bot.answer import AnswerRequest, Event, answer_events
+from bot.answer import AnswerRequest, Event, answer_events, evidence_is_weak
 from bot.backends.base import Availability, Generator
 from bot.backends.embedders import CachedEmbedder, SentenceTransformerEmbedder, make_embedder
 from bot.backends.registry import backends, create_generator
 from bot.errors import CitebotError, InputError
 from bot.evaluate import Progress, Question, Report, evaluate, load_questions
+from bot.plans import DocInfo, Library, named_document
 from bot.retrieve import Retriever, Turn, rewrite_query
 from bot.schema import Answer, Document, Passage
 from bot.settings import Settings, load_settings
+from bot.shape import BREADTH, classify
 from bot.store import IndexInfo, Store, connect
+from bot.structured import plan, structured_events
 
 log = logging.getLogger(__name__)
 HistoryItem = Turn | Mapping[str, str] | tuple[str, str] | str
@@ -35,6 +38,9 @@ HistoryItem = Turn | Mapping[str, str] | tuple[str, str] | str
 _ESCAPE_SEQUENCE = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|[@-_])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
 _ONLY_MARKERS = re.compile(r"^[\s\[\]\d,;.!?]*$")
+BREADTH_K = 12
+"""Passages retrieved for a breadth question: its plan follows them to whole lists, tables
+and documents, and a cross-document answer needs more than one article's best chunks."""
 
 
 class Bot:
@@ -49,6 +55,7 @@ class Bot:
         self._embed = CachedEmbedder(self.embedder)
         self._store: Store | None = None
         self._retriever: Retriever | None = None
+        self._library: Library | None = None
         self._generators: dict[str, Generator] = dict(generators or {})
         self._lock = threading.Lock()
 
@@ -74,6 +81,22 @@ class Bot:
             if self._retriever is None:
                 self._retriever = Retriever(store, self._embed)
             return self._retriever
+
+    @property
+    def library(self) -> Library:
+        """The plans' view of the index: every chunk, the documents' names, retrieval."""
+        retriever, store = self.retriever, self.store
+        with self._lock:
+            if self._library is None:
+                docs = {}
+                for meta in store.document_keys().values():
+                    doc_id = str(meta.get("doc_id", ""))
+                    docs[doc_id] = DocInfo(doc_id, str(meta.get("title", doc_id)),
+                                           str(meta.get("publisher", "")),
+                                           str(meta.get("author", "")))
+                keywords = retriever.keywords
+                self._library = Library(keywords.chunks, docs, retriever.retrieve, keywords.idf)
+            return self._library
 
     def generator(self, name: str | None = None) -> Generator:
         """The backend called ``name`` (default: the configured one), built once per Bot."""
@@ -130,13 +153,25 @@ class Bot:
         generator = self.generator(model)
         started = time.perf_counter()
         query = rewrite_query(question, normalise_history(history))
-        passages = self.retriever.retrieve(query, top_k or self.settings.top_k)
+        k = top_k or self.settings.top_k
+        embed = self._embed.embed_documents
+        shape = classify(query, embed)
+        breadth = shape.kind in BREADTH
+        passages = self.retriever.retrieve(query, max(k, BREADTH_K) if breadth else k)
+        library = self.library if breadth else None
+        # Weak evidence abstains, unless the question names a document to list or summarise:
+        # then the document is the evidence, whatever retrieval found.
+        draft = (plan(shape, query, passages, library, embed) if library is not None and (
+            not evidence_is_weak(passages[:k]) or named_document(query, library)) else None)
         retrieval = time.perf_counter() - started
-        request = AnswerRequest(question=question, query_used=query, passages=tuple(passages),
+        request = AnswerRequest(question=question, query_used=query,
+                                passages=tuple(passages[:k]),
                                 temperature=self.settings.temperature if temperature is None
                                 else temperature, max_tokens=self.settings.max_tokens,
                                 model=generator.name)
-        for event in answer_events(request, generator, self._embed.embed_documents):
+        events = (structured_events(request, draft, generator, embed) if draft else
+                  answer_events(request, generator, embed))
+        for event in events:
             if isinstance(event, Answer):
                 event = _with_retrieval_time(event, retrieval)
             yield event

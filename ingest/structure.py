@@ -42,7 +42,7 @@ def find_line_tables(text: str, blocks: Sequence[Block]) -> list[Block]:
     Such a table parses as headings and one-line paragraphs: N heading lines (the column
     names), then rows of a heading line (the row's name) and N - 1 short one-line paragraphs.
     It takes at least MIN_ROWS such rows, and every row must be followed by another row, a
-    heading or the end, so a section of prose after the table is not read as a row."""
+    heading, prose or the end, so a section of short paragraphs is not read as a row."""
     out: list[Block] = []
     i = 0
     while i < len(blocks):
@@ -58,6 +58,12 @@ def find_line_tables(text: str, blocks: Sequence[Block]) -> list[Block]:
 
 
 def _line_table_at(text: str, blocks: Sequence[Block], i: int) -> tuple[Block, int] | None:
+    """The line table whose header starts at block ``i``, if any: of the widths that fit, the
+    one that reads the most lines as cells. A header follows a heading (the table's title):
+    the first heading after prose names a section, not a column."""
+    if i == 0 or blocks[i - 1].kind != "heading":
+        return None
+    best: tuple[Block, int] | None = None
     for width in range(2, 6):
         header = blocks[i:i + width]
         if len(header) < width or not all(_is_cell(text, b, heading=True) for b in header):
@@ -67,9 +73,9 @@ def _line_table_at(text: str, blocks: Sequence[Block], i: int) -> tuple[Block, i
         while _row_at(text, blocks, k, width):
             rows.append((blocks[k].start, blocks[k + width - 1].end))
             k += width
-        if len(rows) - 1 >= MIN_ROWS:
-            return Block("table", rows[0][0], rows[-1][1], rows=tuple(rows), layout="lines"), k - i
-    return None
+        if len(rows) - 1 >= MIN_ROWS and (best is None or k - i >= best[1]):
+            best = Block("table", rows[0][0], rows[-1][1], rows=tuple(rows), layout="lines"), k - i
+    return best
 
 
 def _row_at(text: str, blocks: Sequence[Block], k: int, width: int) -> bool:
@@ -79,7 +85,9 @@ def _row_at(text: str, blocks: Sequence[Block], k: int, width: int) -> bool:
     if not all(_is_cell(text, b, heading=False) for b in row[1:]):
         return False
     after = blocks[k + width] if k + width < len(blocks) else None
-    return after is None or after.kind == "heading"
+    # A row ends where the next row, a heading or prose begins, never inside a run of cells:
+    # 'heading, short, short, short' is a section of short paragraphs, not a row.
+    return after is None or after.kind == "heading" or not _is_cell(text, after, heading=False)
 
 
 def _is_cell(text: str, block: Block, *, heading: bool) -> bool:

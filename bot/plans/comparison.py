@@ -1,0 +1,182 @@
+"""The comparison plan: two things side by side, aspect by aspect, each cell a cited span.
+
+Aspects come from the sources' comparison tables (whose header names the things compared),
+best-matching table first, then the rows other sources' tables add; a question naming an
+aspect ('how does fine-tuning differ') gets just the rows about it, from every table. Without
+a table, sections whose sub-sections each hold one 'Thing: ...' paragraph per thing compared
+('1. Scope' / 'Generative AI: ...' / 'LLMs: ...') are read as one; failing that, the best
+sentence about each thing, per thing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from bot.plans import (
+    Draft,
+    DraftBlock,
+    Library,
+    Piece,
+    first_sentence,
+    named_document,
+    parts_of,
+    piece,
+    terms,
+)
+from bot.plans.listing import source_line, with_retrieved
+from bot.plans.tables import Table, block_from_rows, candidate_tables, matching_rows
+from bot.schema import Chunk, Part, Passage
+
+MAX_ROWS = 10
+MIN_ENTITY_MATCH = 0.3
+"""A column names a thing compared when it holds this share of the phrase's words: the phrase
+often carries the aspect too ('the architectures behind LLMs' names 'Large Language Models')."""
+_GENERIC = ("difference differences differ compare comparison contrast main key major core "
+            "aspect aspects similarity similarities between versus table")
+_LABELLED = re.compile(r"^(?P<label>[A-Z][^:.!?\n]{1,60}):\s+\S")
+
+
+def plan_comparison(question: str, entities: Sequence[str], passages: Sequence[Passage],
+                    library: Library) -> Draft | None:
+    """A table of the aspects on which the sources compare the two things, or None."""
+    named = named_document(question, library)
+    tables = candidate_tables(passages, library, named)
+    if len(entities) < 2:
+        entities = _entities_from_tables(tables, passages)
+    if len(entities) < 2:
+        return None
+    ignore = f"{' '.join(entities)} {_GENERIC}"
+    asked = [m for m, _ in matching_rows(question, passages, library, named, ignore=ignore)]
+    ranked = sorted(((_fit(t, entities, passages, named), t) for t in tables),
+                    key=lambda st: -st[0])
+    fitting = [(score, t) for score, t in ranked if score >= MIN_ENTITY_MATCH]
+    if fitting:
+        return _table_draft(entities, fitting, asked, passages, library)
+    return _labelled_sections(entities, passages, library, named)
+
+
+def _fit(table: Table, entities: Sequence[str], passages: Sequence[Passage],
+         named: str | None) -> float:
+    """How well the table's columns name the two things, plus how well it was retrieved."""
+    order = column_order(table, entities)
+    if order is None:
+        return 0.0
+    retrieved = {p.chunk.chunk_id: p.score for p in passages}
+    top = max(retrieved.values(), default=1.0) or 1.0
+    strength = max((retrieved.get(c.chunk_id, 0.0) for c, _ in table.rows), default=0.0) / top
+    return 1.0 + 0.5 * strength + (0.5 if named == table.doc_id else 0.0)
+
+
+def column_order(table: Table, entities: Sequence[str]) -> list[int] | None:
+    """[label column, column of entity 1, column of entity 2], or None when the header does
+    not name both things."""
+    columns = table.columns()
+    picked = []
+    for entity in entities[:2]:
+        scores = [(_names(entity, col), i) for i, col in enumerate(columns) if i > 0]
+        best = max(scores, default=(0.0, -1))
+        if best[0] < MIN_ENTITY_MATCH or best[1] in picked:
+            return None
+        picked.append(best[1])
+    return [0, *picked]
+
+
+def _names(entity: str, column: str) -> float:
+    """Share of the entity's words in the column name, counting an acronym as its words:
+    'LLMs' names 'Large Language Models (LLMs)', 'generative AI' names 'Gen AI'."""
+    want, have = terms(entity), terms(column) | _acronyms(column)
+    return len(want & have) / len(want) if want else 0.0
+
+
+def _acronyms(text: str) -> set[str]:
+    words = re.findall(r"[A-Za-z]+", text)
+    letters = "".join(w[0] for w in words if w[0].isupper()).lower()
+    return {letters, letters + "s"} if len(letters) >= 2 else set()
+
+
+def _table_draft(entities: Sequence[str], fitting: Sequence[tuple[float, Table]],
+                 asked: Sequence[object], passages: Sequence[Passage],
+                 library: Library) -> Draft:
+    main = fitting[0][1]
+    order = column_order(main, entities) or [0, 1, 2]
+    asked_rows = {(m.table.doc_id, m.row[1].start) for m in asked}  # type: ignore[attr-defined]
+    rows: list[tuple[Table, tuple[Chunk, Part]]] = []
+    for _, table in fitting:
+        for row in table.rows:
+            if asked_rows and (table.doc_id, row[1].start) not in asked_rows:
+                continue
+            if asked_rows or table is main or not _has_aspect(rows, table.label(row)):
+                rows.append((table, row))
+    blocks, chunks = [], []
+    for table in dict.fromkeys(t for t, _ in rows):
+        block, used = block_from_rows(table, [r for t, r in rows if t is table],
+                                      column_order(table, entities) or order)
+        blocks.append(block)
+        chunks += used
+    merged = _merge(blocks, main, order)
+    doc_id = main.doc_id
+    return Draft("comparison", (merged,), with_retrieved(passages, chunks),
+                 intro=source_line(library, doc_id) if len(blocks) == 1 else
+                 f"How the sources compare {entities[0]} and {entities[1]}:",
+                 lead_passages=tuple(passages[:3]))
+
+
+def _has_aspect(rows: Sequence[tuple[Table, tuple[Chunk, Part]]], label: str) -> bool:
+    return any(terms(label) & terms(t.label(r)) for t, r in rows)
+
+
+def _merge(blocks: Sequence[DraftBlock], main: Table, order: Sequence[int]) -> DraftBlock:
+    """One table: the main table's header, every block's rows (each cell keeps its source)."""
+    header = tuple(main.columns()[i] for i in order)
+    rows = tuple(row for block in blocks for row in block.rows)[:MAX_ROWS]
+    return DraftBlock("table", header=header, rows=rows)
+
+
+def _entities_from_tables(tables: Sequence[Table], passages: Sequence[Passage]
+                          ) -> tuple[str, ...]:
+    """The two things the best-retrieved table compares (its second and third columns)."""
+    retrieved = {p.chunk.chunk_id: p.score for p in passages}
+    best = max(tables, key=lambda t: max(retrieved.get(c.chunk_id, 0.0) for c, _ in t.rows),
+               default=None)
+    columns = best.columns() if best else []
+    return tuple(columns[1:3]) if len(columns) >= 3 else ()
+
+
+def _labelled_sections(entities: Sequence[str], passages: Sequence[Passage],
+                       library: Library, named: str | None) -> Draft | None:
+    """Sub-sections each holding a 'Thing: ...' paragraph per thing, read as table rows;
+    sections of the retrieved passages first, then (when one is named) the document's."""
+    chunks = [p.chunk for p in passages] + (library.doc_chunks(named) if named else [])
+    parents = dict.fromkeys((c.doc_id, c.heading_path[:-1]) for c in chunks
+                            if len(c.heading_path) > 1 and (not named or c.doc_id == named))
+    for doc_id, parent in parents:
+        section = library.section(doc_id, parent)
+        rows = _labelled_rows(section, parent, entities)
+        if len(rows) >= 2:
+            block = DraftBlock("table", header=("Aspect", *entities[:2]), rows=tuple(rows))
+            return Draft("comparison", (block,), with_retrieved(passages, section),
+                         intro=source_line(library, doc_id), lead_passages=tuple(passages[:3]))
+    return None
+
+
+def _labelled_rows(section: Sequence[Chunk], parent: tuple[str, ...], entities: Sequence[str]
+                   ) -> list[tuple[Piece | None, ...]]:
+    rows = []
+    for child in dict.fromkeys(c.heading_path for c in section
+                               if len(c.heading_path) == len(parent) + 1):
+        chunks = [c for c in section if c.heading_path == child]
+        heading = next((piece(c, h.start, h.end) for c, h in parts_of(chunks, "heading")), None)
+        cells: list[Piece | None] = [heading]
+        for entity in entities[:2]:
+            cells.append(next((first_sentence(c, p, min_words=3) for c, p in
+                               parts_of(chunks, "paragraph") if _labelled_for(c, p, entity)),
+                              None))
+        if heading and all(cells[1:]):
+            rows.append(tuple(cells))
+    return rows
+
+
+def _labelled_for(chunk: Chunk, part: Part, entity: str) -> bool:
+    match = _LABELLED.match(chunk.span_text(part.start, part.end))
+    return match is not None and _names(entity, match.group("label")) >= MIN_ENTITY_MATCH

@@ -1,0 +1,73 @@
+"""The cross-document plan: what each source says, one bullet per article, so agreement and
+disagreement can be read (and stated by the model) per source.
+
+A wider retrieval than for a fact; each document's passages that are close to the question
+(in meaning or in its telling words) give their most relevant sentence or two."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from bot.cite import quotable_spans
+from bot.plans import Draft, DraftBlock, Library, Piece, piece, weighted_overlap
+from bot.plans.listing import with_retrieved
+from bot.schema import Passage
+from bot.text import cosine
+
+MIN_DENSE = 0.35
+MIN_COVERAGE = 0.5
+PER_DOCUMENT = 2
+MIN_SENTENCE_SCORE = 0.6
+NEAR_BEST = 0.1
+LEXICAL_WEIGHT = 0.5
+"""A sentence's score is its cosine to the question plus half the idf-weighted share of the
+question's words it holds; a document's sentences count when they score MIN_SENTENCE_SCORE
+and are within NEAR_BEST of its best (a second sentence must be about as relevant)."""
+Embed = Callable[[Sequence[str]], list[list[float]]]
+
+
+def plan_cross_document(question: str, passages: Sequence[Passage], library: Library,
+                        embed: Embed) -> Draft | None:
+    """Bullets of each relevant document's best sentences, or None with fewer than two."""
+    relevant = [p for p in passages if p.scores.get("dense", 0.0) >= MIN_DENSE
+                or p.scores.get("coverage", 0.0) >= MIN_COVERAGE]
+    by_doc: dict[str, list[Passage]] = {}
+    for p in relevant:
+        by_doc.setdefault(p.doc_id, []).append(p)
+    if len(by_doc) < 2:
+        return None
+    candidates = [(doc, s) for doc, ps in by_doc.items() for p in ps[:3] for s in _sentences(p)]
+    vectors = embed([question, *(s.text for _, s in candidates)])
+    scored = [(cosine(vectors[0], v) + LEXICAL_WEIGHT * weighted_overlap(
+        question, s.text, library.idf), doc, s)
+        for (doc, s), v in zip(candidates, vectors[1:], strict=True)]
+    blocks = []
+    for doc in by_doc:
+        best = sorted((x for x in scored if x[1] == doc), key=lambda x: -x[0])
+        picked = [s for score, _, s in best if score >= MIN_SENTENCE_SCORE
+                  and score >= best[0][0] - NEAR_BEST][:PER_DOCUMENT]
+        if picked:
+            blocks.append(DraftBlock("bullets", tuple(sorted(picked, key=lambda s: s.start)),
+                                     caption=source_name(library, doc)))
+    if len(blocks) < 2:
+        return None
+    chunks = [i.chunk for b in blocks for i in b.items]
+    return Draft("cross_document", tuple(blocks), with_retrieved(passages, chunks),
+                 intro="What each source says:", lead_passages=tuple(passages[:3]))
+
+
+def source_name(library: Library, doc_id: str) -> str:
+    info = library.documents.get(doc_id)
+    title = library.title(doc_id)
+    return f"{title} ({info.publisher})" if info and info.publisher else title
+
+
+def _sentences(passage: Passage) -> list[Piece]:
+    chunk = passage.chunk
+    out = []
+    for span in quotable_spans(chunk.text):
+        if len(span.text.split()) >= 5 and not span.text.endswith("?"):
+            found = piece(chunk, chunk.start + span.start, chunk.start + span.end, limit=300)
+            if found:
+                out.append(found)
+    return out

@@ -1,0 +1,202 @@
+"""The list plan: every item of the list the sources give, even across chunks.
+
+A list is a section (a document and heading path) whose items are its list-item parts, its
+numbered sub-sections ('1. Ethical Dilemmas', '2. ...'), or its 'Label: text' paragraphs.
+Sections are proposed by the retrieved passages (their own section and its parent) and, when
+the question names a document, by that document's sections; the one whose heading and
+passages best match the question wins, and all its items are taken, in order.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.plans import (
+    Draft,
+    DraftBlock,
+    Library,
+    Piece,
+    first_sentence,
+    named_document,
+    parts_of,
+    piece,
+    weighted_overlap,
+    without_names,
+)
+from bot.plans.tables import RowMatch, matching_rows, table_block
+from bot.schema import Chunk, Passage
+
+MIN_ITEMS = 2
+MAX_ITEMS = 20
+MIN_SCORE = 0.45
+MIN_MATCH = 0.3
+"""A list is the one asked for when its heading, or one of its items, holds this share of the
+question's words (idf-weighted): the best-retrieved section is not a list of what was asked
+just because it is a list."""
+SHORT_ITEM = 60
+"""An item this short is a name ('- Variational Autoencoders (VAEs)'); the paragraph after it
+describes it, so its first sentence goes with the item."""
+_NUMBERED = re.compile(r"^\d{1,2}[.)]\s")
+_LABELLED = re.compile(r"^[A-Z][^:.!?\n]{1,60}:\s+\S")
+
+
+@dataclass(frozen=True)
+class Container:
+    doc_id: str
+    path: tuple[str, ...]
+    items: tuple[Piece, ...]
+    labels: tuple[Piece | None, ...]
+    title: Piece | None
+    chunks: tuple[Chunk, ...]
+    score: float
+
+
+def plan_list(question: str, passages: Sequence[Passage], library: Library) -> Draft | None:
+    """The best-matching list's items as bullets, or its table rows; None when nothing in
+    the sources is a list this question asks for."""
+    named = named_document(question, library)
+    question = without_names(question, library)
+    best = max(_containers(question, passages, library, named), key=lambda c: c.score,
+               default=None)
+    rows = matching_rows(question, passages, library, named)
+    if rows and (best is None or rows[0][1] > best.score):
+        return table_block_draft("list", question, rows, passages, library)
+    if best is None or best.score < MIN_SCORE:
+        return None
+    block = DraftBlock("bullets", best.items, title=best.title, labels=best.labels)
+    return Draft("list", (block,), with_retrieved(passages, best.chunks),
+                 intro=source_line(library, best.doc_id), lead_passages=tuple(passages[:3]))
+
+
+def table_block_draft(shape: str, question: str, rows: Sequence[tuple[RowMatch, float]],
+                      passages: Sequence[Passage], library: Library) -> Draft:
+    block, chunks = table_block(rows)
+    doc_id = chunks[0].doc_id
+    return Draft(shape, (block,), with_retrieved(passages, chunks),
+                 intro=source_line(library, doc_id), lead_passages=tuple(passages[:3]))
+
+
+def source_line(library: Library, doc_id: str) -> str:
+    info = library.documents.get(doc_id)
+    title = library.title(doc_id)
+    by = f" ({info.publisher})" if info and info.publisher else ""
+    return f"From “{title}”{by}:"
+
+
+def with_retrieved(retrieved: Sequence[Passage], chunks: Sequence[Chunk]) -> tuple[Passage, ...]:
+    """The retrieved passages first (their ranks are retrieval's), then the list's chunks."""
+    seen = {p.chunk.chunk_id for p in retrieved}
+    return (*retrieved, *(Passage(c, 0.0) for c in chunks if c.chunk_id not in seen))
+
+
+def _containers(question: str, passages: Sequence[Passage], library: Library,
+                named: str | None) -> list[Container]:
+    top = max((p.score for p in passages), default=0.0) or 1.0
+    strength: dict[tuple[str, tuple[str, ...]], float] = {}
+    for p in passages:
+        for path in (p.chunk.heading_path, p.chunk.heading_path[:-1]):
+            key = (p.doc_id, path)
+            strength[key] = max(strength.get(key, 0.0), p.score / top)
+    if named:
+        for chunk in library.doc_chunks(named):
+            for path in (chunk.heading_path, chunk.heading_path[:-1]):
+                strength.setdefault((named, path), 0.0)
+    out = []
+    for (doc_id, path), retrieved in strength.items():
+        if not path or (named and doc_id != named):
+            continue
+        found = _items(library, doc_id, path)
+        if found is None:
+            continue
+        items, labels, chunks = found
+        heading = weighted_overlap(question, " ".join(path), library.idf)
+        listed = max((weighted_overlap(question, i.text, library.idf) for i in items),
+                     default=0.0)
+        if max(heading, listed) < MIN_MATCH:
+            continue  # neither the heading nor any item is about what the question asks
+        score = heading + 0.5 * retrieved + 0.5 * listed + (0.3 if named else 0.0)
+        title = _heading_piece(library.section(doc_id, path), path)
+        out.append(Container(doc_id, path, items, labels, title, chunks, score))
+    return out
+
+
+def _items(library: Library, doc_id: str, path: tuple[str, ...]
+           ) -> tuple[tuple[Piece, ...], tuple[Piece | None, ...], tuple[Chunk, ...]] | None:
+    section = library.section(doc_id, path)
+    children = _numbered_children(section, path)
+    if len(children[0]) >= MIN_ITEMS:
+        return children
+    own = [c for c in section if c.heading_path == path]
+    for found in (_list_items(own), _labelled(own)):
+        if len(found[0]) >= MIN_ITEMS:
+            return found
+    return None
+
+
+def _numbered_children(section: Sequence[Chunk], path: tuple[str, ...]
+                       ) -> tuple[tuple[Piece, ...], tuple[Piece | None, ...], tuple[Chunk, ...]]:
+    """One item per numbered sub-section: its heading as the label, its first statement."""
+    items: list[Piece] = []
+    labels: list[Piece | None] = []
+    chunks: list[Chunk] = []
+    done: set[tuple[str, ...]] = set()
+    for chunk in section:
+        child = chunk.heading_path
+        if len(child) != len(path) + 1 or not _NUMBERED.match(child[-1]) or child in done:
+            continue
+        done.add(child)
+        heading = next(((chunk, p) for chunk, p in parts_of([chunk], "heading")
+                        if chunk.span_text(p.start, p.end).strip().endswith(child[-1])), None)
+        statement = next((s for c, p in parts_of([c for c in section if c.heading_path == child],
+                                                   "paragraph") if (s := first_sentence(c, p))),
+                         None)
+        label = piece(heading[0], heading[1].start, heading[1].end) if heading else None
+        if label is None and statement is None:
+            continue
+        items.append(statement or label)  # type: ignore[arg-type]
+        labels.append(label if statement else None)
+        chunks.append(chunk)
+    return tuple(items[:MAX_ITEMS]), tuple(labels[:MAX_ITEMS]), tuple(chunks)
+
+
+def _list_items(chunks: Sequence[Chunk]
+                ) -> tuple[tuple[Piece, ...], tuple[Piece | None, ...], tuple[Chunk, ...]]:
+    """The section's list items; a short one (a name) gets the paragraph after it."""
+    items: list[Piece] = []
+    labels: list[Piece | None] = []
+    used: list[Chunk] = []
+    ordered = [(c, p) for c, p in parts_of(chunks, "item")] + parts_of(chunks, "paragraph")
+    ordered.sort(key=lambda cp: cp[1].start)
+    for k, (chunk, part) in enumerate(ordered):
+        if part.kind != "item":
+            continue
+        name = piece(chunk, part.start, part.end)
+        if name is None:
+            continue
+        nxt = ordered[k + 1] if k + 1 < len(ordered) else None
+        described = (first_sentence(*nxt) if nxt and nxt[1].kind == "paragraph"
+                     and len(name.text) <= SHORT_ITEM else None)
+        items.append(described or name)
+        labels.append(name if described else None)
+        if chunk not in used:
+            used.append(chunk)
+    return tuple(items[:MAX_ITEMS]), tuple(labels[:MAX_ITEMS]), tuple(used)
+
+
+def _labelled(chunks: Sequence[Chunk]
+              ) -> tuple[tuple[Piece, ...], tuple[Piece | None, ...], tuple[Chunk, ...]]:
+    """'Name: description' paragraphs, one item each."""
+    found = [(c, p) for c, p in parts_of(chunks, "paragraph")
+             if _LABELLED.match(c.span_text(p.start, p.end))]
+    items = [x for c, p in found if (x := piece(c, p.start, p.end))]
+    used = tuple(dict.fromkeys(c for c, _ in found))
+    return tuple(items[:MAX_ITEMS]), tuple(None for _ in items[:MAX_ITEMS]), used
+
+
+def _heading_piece(chunks: Sequence[Chunk], path: tuple[str, ...]) -> Piece | None:
+    for chunk, part in parts_of(chunks, "heading"):
+        if chunk.span_text(part.start, part.end).strip("# \t:").endswith(path[-1]):
+            return piece(chunk, part.start, part.end, strip_bullet=False)
+    return None

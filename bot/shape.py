@@ -1,0 +1,174 @@
+"""The shape of a question, decided by the pipeline without a model call.
+
+``fact`` (one statement answers it), ``list`` (the items of a list the sources give),
+``comparison`` (two things side by side), ``summary`` (one document's outline and key
+statements) or ``cross_document`` (what each source says). Rules read the question's wording;
+when they find no cue, the question's embedding is compared with prototype questions of
+each shape, so a phrasing the rules never saw can still be recognised. The words here are
+ordinary English about questions, never the vocabulary of any corpus.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from bot.text import cosine
+
+SHAPES = ("fact", "list", "comparison", "summary", "cross_document")
+BREADTH = frozenset(SHAPES) - {"fact"}
+
+_DOCS = r"(?:articles|sources|documents|authors|texts|pages|posts|papers|blogs|writers)"
+_CROSS = [
+    re.compile(rf"\b(do|does|did|would)\s+(all\s+|both\s+|the\s+)*(\w+\s+)?{_DOCS}\b.*\b("
+               r"agree|disagree|differ|contradict|conflict|concur|say the same|align|consistent)",
+               re.I),
+    re.compile(rf"\b(each|every|all|both|different|multiple|several|various|the other|"
+               rf"all (the|four|three|two)|any)\s+(of\s+the\s+)?{_DOCS}\b", re.I),
+    re.compile(rf"\bacross\s+(the\s+)?(\w+\s+)?{_DOCS}\b|\bwhich\s+{_DOCS}\b", re.I),
+    re.compile(rf"\b(do|did)\s+(the\s+)?(\w+\s+)?{_DOCS}\s+(say|describe|explain|mention|"
+               r"define|portray|characteri[sz]e|present|report|raise|point|list|give|name|"
+               r"offer|suggest|propose|identify|discuss|predict|claim|see)", re.I),
+    re.compile(r"\b(agree|disagree|agreement|disagreement|consensus|contradict\w*)\b", re.I),
+]
+_ACCORDING = re.compile(rf"\b(according to|in|from)\s+(the\s+)?(\w+\s+)?{_DOCS}\b", re.I)
+"""A weaker cross-document cue than those above: a comparison cue beside it wins."""
+_COMPARISON = re.compile(
+    r"\b(differ|differs|differed|differences?|different from|distinguish\w*|compar\w+|"
+    r"contrast\w*|vs\.?|versus|similarit\w+|in common|better than|worse than|rather than|"
+    r"unlike|set\s+\w+\s+apart|sets\s+\w+\s+apart|pros and cons)\b", re.I)
+_SUMMARY = re.compile(
+    r"\b(summar(y|ies|ise|ize|ised|ized|ising|izing)|overview|outline|recap|gist|tl;?dr|"
+    r"main (points|ideas|arguments|takeaways|sections|topics)|key (points|takeaways|ideas)|"
+    r"break\s+down)\b", re.I)
+_DOC_TOPIC = re.compile(
+    r"\b(article|post|blog|page|piece|document|paper|guide|source)\b[^?]*\b(cover|covers|"
+    r"discuss|discusses|about|say|says|contain|contains|explain|explains)\s*[?.!]*\s*$", re.I)
+_LIST = [
+    re.compile(r"^\s*(please\s+)?(list|name|enumerate|itemi[sz]e)\b", re.I),
+    re.compile(r"\b(give|show|tell)\s+(me\s+)?(a\s+|the\s+)?(full\s+|complete\s+)?list\b", re.I),
+    re.compile(r"\b(are|were)\s+([\w-]+\s+){0,6}?(listed|enumerated|named|mentioned|given|"
+               r"outlined|described|cited|identified|included)\b", re.I),
+    re.compile(r"\b(list|lists|enumerates?)\b", re.I),
+    re.compile(r"\b(\d{1,2}|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s+"
+               r"([\w-]+\s+)?[\w-]+s\b", re.I),
+    re.compile(r"\b(types|kinds|sorts|categories|examples|ways|steps|stages|uses|list)\s+of\b",
+               re.I),
+    re.compile(r"^\s*(what|which)\s+(are|were)\s+(the|some|all)\s+([\w-]+\s+){0,3}?[\w-]+s\b",
+               re.I),
+]
+_PLURAL_ASK = re.compile(r"^\s*(what|which)\s+([\w-]+\s+){0,3}?[\w-]+s\s+(are|were|do|does|did|"
+                         r"can|could|have|has|should)\b", re.I)
+_ENTITY_PATTERNS = [
+    re.compile(r"\bbetween\s+(?P<a>.+?)\s+and\s+(?P<b>.+?)(?=\s+(in|for|when|on|regarding|"
+               r"according|as|based)\b|[?.!,;]|$)", re.I),
+    re.compile(r"(?P<a>[\w()&' -]+?)\s+(vs\.?|versus)\s+(?P<b>[\w()&' -]+?)(?=[?.!,;:]|\s+(in|"
+               r"for|when|on)\b|$)", re.I),
+    re.compile(r"\b(compar|contrast)\w*\s+(?P<a>.+?)\s+(with|to|and|against)\s+(?P<b>.+?)(?=\s+(in|for|"
+               r"when|on)\b|[?.!,;]|$)", re.I),
+    re.compile(r"\b(does|do|did|is|are)\s+(?P<a>.+?)\s+differ\w*\s+from\s+(?P<b>.+?)(?=\s+(in|"
+               r"for|when|on)\b|[?.!,;]|$)", re.I),
+    re.compile(r"\b(do|does|did)\s+(?P<a>.+?)\s+and\s+(?P<b>.+?)\s+(differ|compare)", re.I),
+    re.compile(r"\b(does|do|did|is|are)\s+(?P<a>.+?)\s+(compare|stack up)\s+(with|to|against)\s+"
+               r"(?P<b>.+?)(?=\s+(in|for|when|on)\b|[?.!,;]|$)", re.I),
+]
+_QUOTED = re.compile(r"[\"“”‘](?=\w)[^\"“”’]{8,}[\"“”’]|(?<!\w)'(?=\w)[^']{8,}'(?!\w)")
+_TABLE = re.compile(r"\btables?\b", re.I)
+_LEADING_WORDS = re.compile(r"^((the|a|an|main|key|major|core|some|between|what|how)\s+)+",
+                            re.I)
+PROTOTYPES = {
+    "list": ["What are the main types of renewable energy listed?",
+             "Which programming languages does the guide name?",
+             "Give me all the steps of the installation process."],
+    "comparison": ["How do cats and dogs differ as pets?",
+                   "What sets electric cars apart from petrol cars?",
+                   "Contrast the two approaches to testing software."],
+    "summary": ["Summarize the article about coffee farming.",
+                "What are the main points of the report on climate?",
+                "Give me an overview of the blog post on remote work."],
+    "cross_document": ["Do the sources agree on the cost of solar panels?",
+                       "What does each article say about sleep?",
+                       "How do the different authors describe the war?"],
+    "fact": ["What year was the bridge built?", "Who wrote the novel?",
+             "What does the abbreviation stand for?", "How many people live in the city?"],
+}
+PROTOTYPE_MARGIN = 0.08
+"""An embedding vote overrides 'fact' only when its shape's best prototype beats the best
+fact prototype by this much: the rules are the precise part, the embedding a safety net."""
+Embed = Callable[[Sequence[str]], list[list[float]]]
+
+
+@dataclass(frozen=True)
+class Shape:
+    """The decided shape, the two things compared (for a comparison) and why."""
+
+    kind: str
+    entities: tuple[str, ...] = ()
+    reason: str = ""
+
+
+def classify(question: str, embed: Embed | None = None) -> Shape:
+    """The shape of ``question`` (see the module docstring)."""
+    text = " ".join(question.split())
+    # A quoted title ('Overview of "X vs Y: Key differences"') names a document: its words
+    # are no cue to the shape.
+    unquoted = _QUOTED.sub(" document ", text)
+    if unquoted != text and (_SUMMARY.search(unquoted) or _DOC_TOPIC.search(unquoted)):
+        return Shape("summary", (), "asks for an overview of a named document")
+    text = unquoted
+    entities = comparison_entities(text)
+    if any(p.search(text) for p in _CROSS) and not _names_one_document(text):
+        return Shape("cross_document", entities, "asks what several sources say")
+    if _COMPARISON.search(text) or len(entities) == 2:
+        return Shape("comparison", entities, "asks how things differ")
+    if _TABLE.search(text):
+        return Shape("list", (), "asks for rows of a table")
+    if _ACCORDING.search(text):
+        return Shape("cross_document", (), "asks what the sources say")
+    if _SUMMARY.search(text) or _DOC_TOPIC.search(text):
+        return Shape("summary", (), "asks for an overview")
+    if any(p.search(text) for p in _LIST) or _PLURAL_ASK.search(text):
+        return Shape("list", (), "asks for several items")
+    if embed is not None:
+        voted = _vote(text, embed)
+        if voted != "fact":
+            return Shape(voted, (), "close to typical questions of this shape")
+    return Shape("fact", (), "asks for one fact")
+
+
+def comparison_entities(question: str) -> tuple[str, ...]:
+    """The two things a question compares ('LLMs vs generative AI' -> both), else ()."""
+    for pattern in _ENTITY_PATTERNS:
+        match = pattern.search(question)
+        if match:
+            pair = tuple(_LEADING_WORDS.sub("", match.group(g).strip(" ?.,'\"")).strip()
+                         for g in ("a", "b"))
+            if all(0 < len(p.split()) <= 6 for p in pair):
+                return pair
+    return ()
+
+
+def _names_one_document(text: str) -> bool:
+    return bool(re.search(r"\b(the|this|that)\s+([\w-]+\s+){0,3}(article|post|blog|page|paper|"
+                          r"document|guide)\b", text, re.I)) and not re.search(
+        rf"\b{_DOCS}\b", text, re.I)
+
+
+_prototype_vectors: dict[int, list[tuple[str, list[float]]]] = {}
+
+
+def _vote(question: str, embed: Embed) -> str:
+    key = id(embed)
+    if key not in _prototype_vectors:  # once per embedder: 16 short sentences
+        texts = [(shape, t) for shape, ts in PROTOTYPES.items() for t in ts]
+        vectors = embed([t for _, t in texts])
+        _prototype_vectors[key] = [(s, v) for (s, _), v in zip(texts, vectors, strict=True)]
+    (vector,) = embed([question])
+    best: dict[str, float] = {}
+    for shape, proto in _prototype_vectors[key]:
+        best[shape] = max(best.get(shape, -1.0), cosine(vector, proto))
+    winner = max(best, key=lambda s: best[s])
+    if winner != "fact" and best[winner] - best["fact"] >= PROTOTYPE_MARGIN:
+        return winner
+    return "fact"

@@ -1,0 +1,124 @@
+"""Answers for breadth questions: the plan for the question's shape gathers the evidence and
+builds the structure; the structure streams at once, and the model adds a short checked
+paragraph written from the plan's best passages.
+
+The structure needs no model, so it is the first content a reader sees (well under a second
+after retrieval); the model's paragraph follows only once the support check has passed it,
+so what was streamed is exactly what the final answer holds.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator, Sequence
+
+from bot.answer import (
+    AnswerRequest,
+    Event,
+    answer_events,
+    build_messages,
+    declined,
+    memo,
+    select_evidence,
+)
+from bot.backends.base import GenerationRequest, Generator
+from bot.cite import CitedAnswer, Embed, cite, lexical_support
+from bot.compose import Numbering, cell_sentences, compose, markdown, paragraph
+from bot.errors import GenerationError
+from bot.plans import Draft, Library
+from bot.plans.comparison import plan_comparison
+from bot.plans.crossdoc import plan_cross_document
+from bot.plans.listing import plan_list
+from bot.plans.summary import plan_summary
+from bot.schema import Answer, Block, Passage, Sentence
+from bot.shape import Shape
+
+log = logging.getLogger(__name__)
+MIN_WORDS = 6
+REPEAT = 0.8
+
+
+def plan(shape: Shape, question: str, passages: Sequence[Passage], library: Library,
+         embed: Embed) -> Draft | None:
+    """The draft for ``shape``, or None when the sources hold no structure for it (the
+    question is then answered as a fact). A summary no document is named for becomes what
+    each source says."""
+    if shape.kind == "list":
+        return plan_list(question, passages, library)
+    if shape.kind == "comparison":
+        return (plan_comparison(question, shape.entities, passages, library)
+                or plan_cross_document(question, passages, library, embed))
+    if shape.kind == "summary":
+        return (plan_summary(question, passages, library)
+                or plan_cross_document(question, passages, library, embed))
+    if shape.kind == "cross_document":
+        return plan_cross_document(question, passages, library, embed)
+    return None
+
+
+def structured_events(request: AnswerRequest, draft: Draft, generator: Generator,
+                      embed: Embed) -> Iterator[Event]:
+    """Yield the structure (Markdown) at once, then the checked paragraph, then the Answer."""
+    started = time.perf_counter()
+    cached = memo(embed)
+    numbering = Numbering()
+    blocks = compose(draft, numbering)
+    if not blocks:  # every piece failed its check: nothing structured to show
+        yield from answer_events(request, generator, embed)
+        return
+    head = markdown(draft.intro, blocks)
+    timings = {"first_content": time.perf_counter() - started}
+    yield head
+    closing, error = _closing(request, draft, generator, cached, timings, started)
+    sentences = _new_statements(numbering.renumber(closing), blocks) if closing else ()
+    text = head
+    if sentences:
+        block = paragraph(sentences)
+        blocks = (*blocks, block)
+        tail = markdown("", (block,))
+        text = f"{head}\n\n{tail}"
+        yield f"\n\n{tail}"
+    timings["total"] = time.perf_counter() - started
+    return_answer = Answer(
+        text=text, citations=tuple(numbering.citations), passages=draft.passages,
+        abstained=False, query_used=request.query_used, question=request.question,
+        sentences=(*cell_sentences(blocks), *sentences),
+        dropped=closing.dropped if closing else (), timings=dict(timings), model=request.model,
+        complete=not error, error=error, shape=draft.shape, blocks=blocks)
+    yield return_answer
+
+
+def _new_statements(sentences: Sequence[Sentence], blocks: Sequence[Block]
+                    ) -> tuple[Sentence, ...]:
+    """The closing sentences that add to the structure: not a heading or table row read out,
+    nor a repeat of a piece the structure already shows."""
+    shown = [c.text for b in blocks for c in b.cells()]
+    return tuple(s for s in sentences if " | " not in s.text and not s.text.endswith(":")
+                 and not s.text.startswith("#") and len(s.text.split()) >= MIN_WORDS
+                 and not any(lexical_support(s.text, t) >= REPEAT for t in shown))
+
+
+def _closing(request: AnswerRequest, draft: Draft, generator: Generator, embed: Embed,
+             timings: dict[str, float], started: float) -> tuple[CitedAnswer | None, str]:
+    """The model's short answer over the plan's best passages, checked; None when it
+    declined or wrote nothing the passages support."""
+    if not draft.lead_passages:
+        return None, ""
+    evidence = select_evidence(request.query_used, draft.lead_passages, embed)
+    gen = GenerationRequest(build_messages(request.question, evidence), request.question,
+                            evidence, request.temperature, request.max_tokens)
+    text, error = "", ""
+    try:
+        for piece in generator.stream(gen):
+            if not text:
+                timings["first_token"] = time.perf_counter() - started
+            text += piece
+    except GenerationError as exc:
+        error = str(exc)
+        log.warning("the closing paragraph failed: %s", exc)
+    timings["generate"] = time.perf_counter() - started
+    if not text.strip() or declined(text):
+        return None, error
+    checked = cite(text, evidence, embed)
+    return (checked if checked.sentences else None), error
