@@ -155,7 +155,7 @@ class Bot:
         query = rewrite_query(question, normalise_history(history))
         k = top_k or self.settings.top_k
         embed = self._embed.embed_documents
-        shape = classify(query, embed)
+        shape = classify(query)
         breadth = shape.kind in BREADTH
         passages = self.retriever.retrieve(query, max(k, BREADTH_K) if breadth else k)
         library = self.library if breadth else None

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from bot.cite import LEXICAL_SUPPORT, CitedAnswer, is_instruction, lexical_support
 from bot.plans import Draft, DraftBlock, Piece
-from bot.schema import Block, Cell, Citation, Sentence
+from bot.schema import Block, Cell, Chunk, Citation, Sentence
 from bot.text import numbers
 
 
@@ -23,9 +23,15 @@ class Numbering:
 
     citations: list[Citation] = field(default_factory=list)
     _numbers: dict[tuple[str, int, int], int] = field(default_factory=dict)
+    _chunks: dict[str, Chunk] = field(default_factory=dict)
+
+    def chunks(self) -> list[Chunk]:
+        """The chunks the numbered spans lie in, in order of first use."""
+        return list(self._chunks.values())
 
     def number(self, piece: Piece) -> int:
         key = (piece.chunk.chunk_id, piece.start, piece.end)
+        self._chunks.setdefault(piece.chunk.chunk_id, piece.chunk)
         if key not in self._numbers:
             chunk = piece.chunk
             self._numbers[key] = len(self.citations) + 1

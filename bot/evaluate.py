@@ -24,8 +24,8 @@ from bot.text import normalise
 
 METRICS = ("hit@1", "hit@5", "mrr", "fact_recall", "abstention_accuracy", "false_abstention_rate",
            "false_answer_rate", "citation_validity", "support_rate", "citation_hit",
-           "retrieval_p50", "retrieval_p95", "first_token_p50", "first_token_p95", "total_p50",
-           "total_p95")
+           "retrieval_p50", "retrieval_p95", "first_content_p50", "first_content_p95",
+           "first_token_p50", "first_token_p95", "total_p50", "total_p95")
 LOWER_IS_BETTER = frozenset(m for m in METRICS if m.endswith(("_rate", "_p50", "_p95")))
 
 
@@ -41,6 +41,7 @@ class Question:
     support: tuple[str, ...] = ()
     reference: str = ""
     category: str = ""
+    kind: str = ""
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,8 @@ class QuestionResult:
     timings: dict[str, float]
     error: str = ""
     has_support: bool = False      # the question names support snippets (hit@k counts it)
+    kind: str = ""                 # the question's shape as the set says (fact, list, ...)
+    shape: str = ""                # the shape the bot answered it as
 
 
 @dataclass
@@ -79,6 +82,17 @@ class Report:
     started: str = ""
     seconds: float = 0.0
     by_category: dict[str, dict[str, float]] = field(default_factory=dict)
+    by_kind: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def metric(self, name: str) -> float | None:
+        """A headline metric ('fact_recall'), or one of a group: 'kind:list/fact_recall',
+        'category:breadth/total_p50'. None when there is no such figure."""
+        if "/" not in name:
+            return self.metrics.get(name)
+        group, _, metric = name.partition("/")
+        space, _, key = group.partition(":")
+        groups = {"kind": self.by_kind, "category": self.by_category}.get(space, {})
+        return groups.get(key, {}).get(metric)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -123,7 +137,8 @@ def _question(data: dict[str, Any], number: int) -> Question:
         history=tuple(str(h) for h in data.get("history", [])),
         key_facts=tuple(tuple(str(a) for a in group) for group in data.get("key_facts", [])),
         support=tuple(str(s) for s in data.get("support", [])),
-        reference=str(data.get("reference", "")), category=str(data.get("category", "")))
+        reference=str(data.get("reference", "")), category=str(data.get("category", "")),
+        kind=str(data.get("kind") or "fact"))
 
 
 # -- per-question metrics -----------------------------------------------------------------------
@@ -151,7 +166,10 @@ def citations_valid(answer: Answer) -> bool:
     shown = {int(n) for m in MARKER.finditer(answer.text) for n in
              m.group(1).replace(";", ",").split(",")}
     numbers = {c.number for c in answer.citations}
-    return shown <= numbers and all(1 <= n <= len(answer.passages) for n in numbers)
+    shown_chunks = {p.chunk.chunk_id for p in answer.passages}
+    return shown <= numbers and all(c.chunk_id in shown_chunks if c.chunk_id else
+                                    1 <= c.number <= len(answer.passages)
+                                    for c in answer.citations)
 
 
 def score(question: Question, answer: Answer) -> QuestionResult:
@@ -171,7 +189,7 @@ def score(question: Question, answer: Answer) -> QuestionResult:
         supported_sentences=sum(s.supported for s in answer.sentences),
         unsupported_sentences=len(answer.dropped) + sum(not s.supported for s in answer.sentences),
         citation_hit=hit, timings=dict(answer.timings), error=answer.error,
-        has_support=bool(question.support))
+        has_support=bool(question.support), kind=question.kind, shape=answer.shape)
 
 
 def failed(question: Question, error: str) -> QuestionResult:
@@ -180,7 +198,7 @@ def failed(question: Question, error: str) -> QuestionResult:
                           "", False, [], "", None, 0.0 if question.answerable else None,
                           [list(g) for g in question.key_facts], False, 0, 0,
                           False if question.support else None, {}, error,
-                          has_support=bool(question.support))
+                          has_support=bool(question.support), kind=question.kind)
 
 
 # -- aggregation --------------------------------------------------------------------------------
@@ -206,7 +224,7 @@ def aggregate(results: Sequence[QuestionResult]) -> dict[str, float]:
                          if sentences else 0.0),
         "citation_hit": _mean([r.citation_hit for r in answerable if r.citation_hit is not None]),
     }
-    for key in ("retrieval", "first_token", "total"):
+    for key in ("retrieval", "first_content", "first_token", "total"):
         values = [r.timings[key] for r in results if key in r.timings]
         metrics[f"{key}_p50"] = percentile(values, 50)
         metrics[f"{key}_p95"] = percentile(values, 95)
@@ -226,11 +244,21 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 
 def by_category(results: Sequence[QuestionResult]) -> dict[str, dict[str, float]]:
+    return grouped(results, lambda r: r.category or "uncategorised")
+
+
+def by_kind(results: Sequence[QuestionResult]) -> dict[str, dict[str, float]]:
+    """Every metric per question kind (fact, list, comparison, ...), latencies included:
+    a breadth answer's first content and total time are what the kinds differ in."""
+    return grouped(results, lambda r: r.kind or "fact")
+
+
+def grouped(results: Sequence[QuestionResult], key: Callable[[QuestionResult], str]
+            ) -> dict[str, dict[str, float]]:
     groups: dict[str, list[QuestionResult]] = {}
     for r in results:
-        groups.setdefault(r.category or "uncategorised", []).append(r)
-    return {name: {k: v for k, v in aggregate(rs).items() if not k.endswith(("_p50", "_p95"))}
-            for name, rs in sorted(groups.items())}
+        groups.setdefault(key(r), []).append(r)
+    return {name: aggregate(rs) for name, rs in sorted(groups.items())}
 
 
 Progress = Callable[[int, int, QuestionResult], None]
@@ -253,4 +281,4 @@ def evaluate(bot: Answerer, questions: Sequence[Question], *, model: str | None 
     return Report(metrics=aggregate(results), results=results, model=model or "",
                   settings=settings or {}, started=time.strftime("%Y-%m-%d %H:%M:%S"),
                   seconds=round(time.perf_counter() - started, 1),
-                  by_category=by_category(results))
+                  by_category=by_category(results), by_kind=by_kind(results))

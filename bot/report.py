@@ -9,6 +9,7 @@ import io
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from bot.errors import InputError
 from bot.evaluate import LOWER_IS_BETTER, METRICS, Report
@@ -26,6 +27,24 @@ def summary_table(report: Report) -> str:
     lines = [f"{'metric':<{width}}  value", f"{'-' * width}  -----"]
     lines += [f"{m:<{width}}  {fmt(m, report.metrics.get(m, 0.0))}" for m in METRICS]
     lines.append(f"{len(report.results)} questions, model {report.model}, {report.seconds:.0f} s")
+    if report.by_kind:
+        lines += ["", kind_table(report)]
+    return "\n".join(lines)
+
+
+KIND_COLUMNS = ("questions", "fact_recall", "support_rate", "abstention_accuracy", "hit@5",
+                "first_content_p50", "total_p50")
+
+
+def kind_table(report: Report) -> str:
+    """Per question kind: how complete, how supported, how fast."""
+    head = f"{'kind':<15}" + "".join(f"{c:>{len(c) + 2}}" for c in KIND_COLUMNS)
+    lines = [head, "-" * len(head)]
+    for kind, values in report.by_kind.items():
+        shown = [f"{values.get(c, 0.0):.0f}" if c == "questions" else fmt(c, values.get(c, 0.0))
+                 for c in KIND_COLUMNS]
+        cells = "".join(f"{v:>{len(c) + 2}}" for c, v in zip(KIND_COLUMNS, shown, strict=True))
+        lines.append(f"{kind:<15}{cells}")
     return "\n".join(lines)
 
 
@@ -74,6 +93,8 @@ td,th{{border:1px solid #ccc;padding:.3em .5em;vertical-align:top;font-size:.9em
  · {report.seconds:.0f} s · questions: {esc(report.questions_file)}</p>
 <h2>Metrics</h2><table>{metrics}</table>
 <h2>Plots</h2>{_plots(report)}
+<h2>By kind</h2>{_category_table(report.by_kind, "kind", KIND_COLUMNS)}
+{_kind_plot(report)}
 <h2>By category</h2>{_category_table(report.by_category)}
 <h2>Questions</h2>
 <table><tr><th>id</th><th>question</th><th>answer</th><th>citations</th><th>support rank</th>
@@ -95,13 +116,43 @@ def _question_row(r: object) -> str:
             f'<td>{get["timings"].get("total", 0.0):.1f}</td></tr>')
 
 
-def _category_table(categories: Mapping[str, Mapping[str, float]]) -> str:
-    keys = ("questions", "hit@5", "fact_recall", "abstention_accuracy", "support_rate")
+def _category_table(categories: Mapping[str, Mapping[str, float]], name: str = "category",
+                    keys: Sequence[str] = ("questions", "hit@5", "fact_recall",
+                                           "abstention_accuracy", "support_rate")) -> str:
     head = "".join(f"<th>{k}</th>" for k in keys)
-    body = "".join(f"<tr><td>{html.escape(name)}</td>" + "".join(
+    body = "".join(f"<tr><td>{html.escape(group)}</td>" + "".join(
         f"<td>{vals.get(k, 0.0):.2f}</td>" for k in keys) + "</tr>"
-        for name, vals in categories.items())
-    return f"<table><tr><th>category</th>{head}</tr>{body}</table>"
+        for group, vals in categories.items())
+    return f"<table><tr><th>{name}</th>{head}</tr>{body}</table>"
+
+
+def _kind_plot(report: Report) -> str:
+    """Fact recall and support per kind, and first-content / total p50 per kind."""
+    if not report.by_kind:
+        return ""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    kinds = list(report.by_kind)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 3.5))
+    for offset, metric, colour in ((-0.2, "fact_recall", "#1e3a8a"), (0.2, "support_rate",
+                                                                       "#16a34a")):
+        ax1.barh([i + offset for i in range(len(kinds))],
+                 [report.by_kind[k].get(metric, 0.0) for k in kinds], height=0.4,
+                 label=metric, color=colour)
+    for offset, metric, colour in ((-0.2, "first_content_p50", "#d97706"),
+                                   (0.2, "total_p50", "#1e3a8a")):
+        ax2.barh([i + offset for i in range(len(kinds))],
+                 [report.by_kind[k].get(metric, 0.0) for k in kinds], height=0.4,
+                 label=metric, color=colour)
+    for ax, title in ((ax1, "Quality by kind (0-1)"), (ax2, "Latency by kind (s)")):
+        ax.set_yticks(range(len(kinds)), kinds)
+        ax.set_title(title)
+        ax.legend()
+    ax1.set_xlim(0, 1)
+    return _png(fig, plt, "quality and latency by kind")
 
 
 def _plots(report: Report) -> str:
@@ -124,9 +175,13 @@ def _plots(report: Report) -> str:
     ax2.set_xlabel("seconds")
     ax2.set_title("Latency per question")
     ax2.legend()
+    return _png(fig, plt, "metrics and latency")
+
+
+def _png(fig: Any, plt: Any, alt: str) -> str:
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=90)
     plt.close(fig)
     data = base64.b64encode(buffer.getvalue()).decode()
-    return f'<img alt="metrics and latency" src="data:image/png;base64,{data}">'
+    return f'<img alt="{alt}" src="data:image/png;base64,{data}">'

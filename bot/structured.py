@@ -31,7 +31,7 @@ from bot.plans.comparison import plan_comparison
 from bot.plans.crossdoc import plan_cross_document
 from bot.plans.listing import plan_list
 from bot.plans.summary import plan_summary
-from bot.schema import Answer, Block, Passage, Sentence
+from bot.schema import Answer, Block, Citation, Passage, Sentence
 from bot.shape import Shape
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,8 @@ def structured_events(request: AnswerRequest, draft: Draft, generator: Generator
     timings = {"first_content": time.perf_counter() - started}
     yield head
     closing, error = _closing(request, draft, generator, cached, timings, started)
-    sentences = _new_statements(numbering.renumber(closing), blocks) if closing else ()
+    sentences = (_new_statements(numbering.renumber(closing), blocks, numbering.citations)
+                 if closing else ())
     text = head
     if sentences:
         block = paragraph(sentences)
@@ -80,8 +81,10 @@ def structured_events(request: AnswerRequest, draft: Draft, generator: Generator
         text = f"{head}\n\n{tail}"
         yield f"\n\n{tail}"
     timings["total"] = time.perf_counter() - started
+    shown = {p.chunk.chunk_id for p in draft.passages}
+    cited = tuple(Passage(c, 0.0) for c in numbering.chunks() if c.chunk_id not in shown)
     return_answer = Answer(
-        text=text, citations=tuple(numbering.citations), passages=draft.passages,
+        text=text, citations=tuple(numbering.citations), passages=(*draft.passages, *cited),
         abstained=False, query_used=request.query_used, question=request.question,
         sentences=(*cell_sentences(blocks), *sentences),
         dropped=closing.dropped if closing else (), timings=dict(timings), model=request.model,
@@ -89,12 +92,14 @@ def structured_events(request: AnswerRequest, draft: Draft, generator: Generator
     yield return_answer
 
 
-def _new_statements(sentences: Sequence[Sentence], blocks: Sequence[Block]
-                    ) -> tuple[Sentence, ...]:
+def _new_statements(sentences: Sequence[Sentence], blocks: Sequence[Block],
+                    citations: Sequence[Citation]) -> tuple[Sentence, ...]:
     """The closing sentences that add to the structure: not a heading or table row read out,
     nor a repeat of a piece the structure already shows."""
     shown = [c.text for b in blocks for c in b.cells()]
+    headings = {h.casefold() for c in citations for h in c.heading_path}
     return tuple(s for s in sentences if " | " not in s.text and not s.text.endswith(":")
+                 and s.text.casefold().rstrip(".") not in headings
                  and not s.text.startswith("#") and len(s.text.split()) >= MIN_WORDS
                  and not any(lexical_support(s.text, t) >= REPEAT for t in shown))
 

@@ -18,7 +18,7 @@ from bot.api import Bot, clean_question
 from bot.errors import CitebotError
 from bot.schema import Answer
 from ui.eval_tab import build_eval_tab
-from ui.render import CSS, answer_message, draft_message, error_message, sources_panel
+from ui.render import CLICK_JS, CSS, answer_message, draft_message, error_message, sources_panel
 
 log = logging.getLogger(__name__)
 
@@ -102,25 +102,30 @@ def build_app(bot: Bot) -> gr.Blocks:
     with gr.Blocks(title="citebot") as app:
         gr.Markdown("## citebot · LLMs vs generative AI, with a source for every sentence")
         turns = gr.State([])
-        with gr.Tab("Chat"), gr.Row():
-            with gr.Column(scale=3):
-                chat = gr.Chatbot(label="Conversation", height=520, elem_id="chat",
-                                  examples=[{"text": q} for q in EXAMPLES],
-                                  placeholder="Ask about large language models and generative AI.")
-                with gr.Row():
-                    box = gr.Textbox(placeholder="Type a question and press Enter", scale=5,
-                                     show_label=False, elem_id="question", max_lines=4)
-                    send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
-                clear = gr.Button("Clear conversation", elem_id="clear", size="sm")
-                with gr.Accordion("Settings", open=False, elem_id="settings"):
-                    model = gr.Dropdown(choices, value=bot.settings.model, label="Model",
-                                        elem_id="model")
-                    top_k = gr.Slider(1, 10, value=bot.settings.top_k, step=1, label="Passages")
-                    temperature = gr.Slider(0.0, 1.0, value=bot.settings.temperature, step=0.05,
-                                            label="Temperature")
-            with gr.Column(scale=2):
-                gr.Markdown("### Sources")
-                sources = gr.HTML(sources_panel(None, {}), elem_id="sources")
+        with gr.Tabs():
+            with gr.Tab("Chat"), gr.Row():
+                with gr.Column(scale=3):
+                    chat = gr.Chatbot(
+                        label="Conversation", height=520, elem_id="chat",
+                        examples=[{"text": q} for q in EXAMPLES],
+                        placeholder="Ask about large language models and generative AI.")
+                    with gr.Row():
+                        box = gr.Textbox(placeholder="Type a question and press Enter", scale=5,
+                                         show_label=False, elem_id="question", max_lines=4)
+                        send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+                    clear = gr.Button("Clear conversation", elem_id="clear", size="sm")
+                    with gr.Accordion("Settings", open=False, elem_id="settings"):
+                        model = gr.Dropdown(choices, value=bot.settings.model, label="Model",
+                                            elem_id="model")
+                        top_k = gr.Slider(1, 10, value=bot.settings.top_k, step=1,
+                                          label="Passages")
+                        temperature = gr.Slider(0.0, 1.0, value=bot.settings.temperature,
+                                                step=0.05, label="Temperature")
+                with gr.Column(scale=2):
+                    gr.Markdown("### Sources")
+                    sources = gr.HTML(sources_panel(None, {}), elem_id="sources")
+            with gr.Tab("Evaluation"):
+                build_eval_tab(bot, choices)
 
         def on_ask(question: str, messages: Messages, turns_: Turns, model_: str, k: int,
                    temp: float) -> Iterator[tuple[Messages, str, Turns, str]]:
@@ -142,8 +147,6 @@ def build_app(bot: Bot) -> gr.Blocks:
             return ask_api(bot, question, model, top_k)
 
         gr.api(ask, api_name="ask")
-        with gr.Tab("Evaluation"):
-            build_eval_tab(bot, choices)
     return app
 
 
@@ -159,4 +162,4 @@ def launch(app: gr.Blocks, bot: Bot, *, block: bool = True, quiet: bool = False)
                               font_mono=["ui-monospace", "monospace"])
     return app.launch(server_name=settings.host, server_port=settings.port, auth=auth,
                       share=False, prevent_thread_lock=not block, quiet=quiet, theme=theme,
-                      css=CSS, footer_links=["api"])
+                      css=CSS, js=CLICK_JS, footer_links=["api"])

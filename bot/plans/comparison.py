@@ -24,7 +24,7 @@ from bot.plans import (
     piece,
     terms,
 )
-from bot.plans.listing import source_line, with_retrieved
+from bot.plans.listing import best_lists, list_block, source_line, with_retrieved
 from bot.plans.tables import Table, block_from_rows, candidate_tables, matching_rows
 from bot.schema import Chunk, Part, Passage
 
@@ -43,7 +43,7 @@ def plan_comparison(question: str, entities: Sequence[str], passages: Sequence[P
     named = named_document(question, library)
     tables = candidate_tables(passages, library, named)
     if len(entities) < 2:
-        entities = _entities_from_tables(tables, passages)
+        entities = _entities_from_tables(tables, passages, named)
     if len(entities) < 2:
         return None
     ignore = f"{' '.join(entities)} {_GENERIC}"
@@ -51,9 +51,31 @@ def plan_comparison(question: str, entities: Sequence[str], passages: Sequence[P
     ranked = sorted(((_fit(t, entities, passages, named), t) for t in tables),
                     key=lambda st: -st[0])
     fitting = [(score, t) for score, t in ranked if score >= MIN_ENTITY_MATCH]
-    if fitting:
-        return _table_draft(entities, fitting, asked, passages, library)
-    return _labelled_sections(entities, passages, library, named)
+    draft = (_table_draft(entities, fitting, asked, passages, library) if fitting
+             else _labelled_sections(entities, passages, library, named))
+    return _with_entity_lists(draft, question, entities, passages, library)
+
+
+def _with_entity_lists(draft: Draft | None, question: str, entities: Sequence[str],
+                       passages: Sequence[Passage], library: Library) -> Draft | None:
+    """The comparison's blocks, then for each thing compared the list the sources give about
+    it for this question ('When to Use LLMs', 'When to Use Generative AI')."""
+    lists = []
+    for entity in entities[:2]:
+        others = " ".join(e for e in entities if e != entity)
+        found = best_lists(f"{question} {entity}", passages, library, must_name=entity)
+        if found and not names_column(others, " ".join(found[0].path)):
+            lists.append((entity, found[0]))
+    if len(lists) < 2:
+        return draft
+    blocks = tuple(list_block(c, caption=entity) for entity, c in lists)
+    chunks = [ch for _, c in lists for ch in c.chunks]
+    if draft is None:
+        return Draft("comparison", blocks, with_retrieved(passages, chunks),
+                     intro=f"How the sources compare {entities[0]} and {entities[1]}:",
+                     lead_passages=tuple(passages[:3]))
+    return Draft(draft.shape, (*draft.blocks, *blocks), with_retrieved(draft.passages, chunks),
+                 intro=draft.intro, lead_passages=draft.lead_passages)
 
 
 def _fit(table: Table, entities: Sequence[str], passages: Sequence[Passage],
@@ -80,6 +102,11 @@ def column_order(table: Table, entities: Sequence[str]) -> list[int] | None:
             return None
         picked.append(best[1])
     return [0, *picked]
+
+
+def names_column(entity: str, column: str) -> bool:
+    """Whether ``column`` (a table column or a heading) names the thing ``entity``."""
+    return _names(entity, column) >= MIN_ENTITY_MATCH
 
 
 def _names(entity: str, column: str) -> float:
@@ -133,12 +160,13 @@ def _merge(blocks: Sequence[DraftBlock], main: Table, order: Sequence[int]) -> D
     return DraftBlock("table", header=header, rows=rows)
 
 
-def _entities_from_tables(tables: Sequence[Table], passages: Sequence[Passage]
-                          ) -> tuple[str, ...]:
-    """The two things the best-retrieved table compares (its second and third columns)."""
+def _entities_from_tables(tables: Sequence[Table], passages: Sequence[Passage],
+                          named: str | None) -> tuple[str, ...]:
+    """The two things the best-retrieved table (of the named document, if one is named)
+    compares: its second and third columns."""
     retrieved = {p.chunk.chunk_id: p.score for p in passages}
-    best = max(tables, key=lambda t: max(retrieved.get(c.chunk_id, 0.0) for c, _ in t.rows),
-               default=None)
+    best = max(tables, key=lambda t: (t.doc_id == named, max(
+        retrieved.get(c.chunk_id, 0.0) for c, _ in t.rows)), default=None)
     columns = best.columns() if best else []
     return tuple(columns[1:3]) if len(columns) >= 3 else ()
 

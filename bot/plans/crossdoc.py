@@ -10,13 +10,14 @@ from collections.abc import Callable, Sequence
 
 from bot.cite import quotable_spans
 from bot.plans import Draft, DraftBlock, Library, Piece, piece, weighted_overlap
-from bot.plans.listing import with_retrieved
+from bot.plans.listing import best_lists, with_retrieved
 from bot.schema import Passage
 from bot.text import cosine
 
 MIN_DENSE = 0.35
 MIN_COVERAGE = 0.5
 PER_DOCUMENT = 2
+LIST_ITEMS = 8
 MIN_SENTENCE_SCORE = 0.6
 NEAR_BEST = 0.1
 LEXICAL_WEIGHT = 0.5
@@ -41,8 +42,15 @@ def plan_cross_document(question: str, passages: Sequence[Passage], library: Lib
     scored = [(cosine(vectors[0], v) + LEXICAL_WEIGHT * weighted_overlap(
         question, s.text, library.idf), doc, s)
         for (doc, s), v in zip(candidates, vectors[1:], strict=True)]
+    lists = {c.doc_id: c for c in best_lists(question, passages, library, per_document=True)}
     blocks = []
     for doc in by_doc:
+        if doc in lists:  # the document gives a list of what was asked: all of it
+            found = lists[doc]
+            blocks.append(DraftBlock("bullets", found.items[:LIST_ITEMS], title=found.title,
+                                     labels=found.labels[:LIST_ITEMS],
+                                     caption=source_name(library, doc)))
+            continue
         best = sorted((x for x in scored if x[1] == doc), key=lambda x: -x[0])
         picked = [s for score, _, s in best if score >= MIN_SENTENCE_SCORE
                   and score >= best[0][0] - NEAR_BEST][:PER_DOCUMENT]

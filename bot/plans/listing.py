@@ -65,9 +65,35 @@ def plan_list(question: str, passages: Sequence[Passage], library: Library) -> D
         return table_block_draft("list", question, rows, passages, library)
     if best is None or best.score < MIN_SCORE:
         return None
-    block = DraftBlock("bullets", best.items, title=best.title, labels=best.labels)
-    return Draft("list", (block,), with_retrieved(passages, best.chunks),
+    return Draft("list", (list_block(best),), with_retrieved(passages, best.chunks),
                  intro=source_line(library, best.doc_id), lead_passages=tuple(passages[:3]))
+
+
+def best_lists(question: str, passages: Sequence[Passage], library: Library, *,
+               must_name: str = "", per_document: bool = False) -> list[Container]:
+    """The lists that answer ``question`` best: one overall, or the best of each document.
+    With ``must_name``, only lists whose heading names that thing ('When to Use LLMs' for
+    'LLMs'): the sub-query of a comparison, one thing at a time."""
+    found = [c for c in _containers(question, passages, library, None)
+             if c.score >= MIN_SCORE and (not must_name or _heading_names(c.path, must_name))]
+    found.sort(key=lambda c: -c.score)
+    if not per_document:
+        return found[:1]
+    best: dict[str, Container] = {}
+    for c in found:
+        best.setdefault(c.doc_id, c)
+    return list(best.values())
+
+
+def _heading_names(path: tuple[str, ...], thing: str) -> bool:
+    from bot.plans.comparison import names_column
+
+    return names_column(thing, " ".join(path))
+
+
+def list_block(container: Container, caption: str = "") -> DraftBlock:
+    return DraftBlock("bullets", container.items, title=container.title,
+                      labels=container.labels, caption=caption)
 
 
 def table_block_draft(shape: str, question: str, rows: Sequence[tuple[RowMatch, float]],
