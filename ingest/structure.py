@@ -41,8 +41,9 @@ def find_line_tables(text: str, blocks: Sequence[Block]) -> list[Block]:
 
     Such a table parses as headings and one-line paragraphs: N heading lines (the column
     names), then rows of a heading line (the row's name) and N - 1 short one-line paragraphs.
-    It takes at least MIN_ROWS such rows, and every row must be followed by another row, a
-    heading, prose or the end, so a section of short paragraphs is not read as a row."""
+    It takes at least MIN_ROWS such rows; where several widths fit, the one that reads the most
+    lines as cells wins (the wider on a tie), so 'Trait / Cats / Dogs' is not read as two
+    columns with rows shifted by one."""
     out: list[Block] = []
     i = 0
     while i < len(blocks):
@@ -82,12 +83,7 @@ def _row_at(text: str, blocks: Sequence[Block], k: int, width: int) -> bool:
     row = blocks[k:k + width]
     if len(row) < width or not _is_cell(text, row[0], heading=True):
         return False
-    if not all(_is_cell(text, b, heading=False) for b in row[1:]):
-        return False
-    after = blocks[k + width] if k + width < len(blocks) else None
-    # A row ends where the next row, a heading or prose begins, never inside a run of cells:
-    # 'heading, short, short, short' is a section of short paragraphs, not a row.
-    return after is None or after.kind == "heading" or not _is_cell(text, after, heading=False)
+    return all(_is_cell(text, b, heading=False) for b in row[1:])
 
 
 def _is_cell(text: str, block: Block, *, heading: bool) -> bool:

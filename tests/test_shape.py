@@ -1,0 +1,45 @@
+"""The question shapes, on phrasings about other subjects than the seed corpus."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.shape import classify, comparison_entities
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("What year was the bridge built?", "fact"),
+    ("What is a relational database?", "fact"),
+    ("What are hash indexes?", "fact"),
+    ("Which law is cited as the first privacy rule?", "fact"),
+    ("List the steps of the migration.", "list"),
+    ("which challenges and limitations does the report go through", "list"),
+    ("What are the main benefits of unit tests?", "list"),
+    ("Which tools are named in the guide?", "list"),
+    ("What seven principles are listed?", "list"),
+    ("What are the differences between cats and dogs?", "comparison"),
+    ("How does SQL compare with NoSQL?", "comparison"),
+    ("Postgres vs MySQL for analytics?", "comparison"),
+    ("do trains and planes use the same kind of fuel", "comparison"),
+    ("Summarize the article about coffee farming.", "summary"),
+    ("what does the DataDepot guide cover", "summary"),
+    ("Give me an overview of 'Cats vs Dogs: the key differences'", "summary"),
+    ("Do the articles agree on the cost of solar panels?", "cross_document"),
+    ("What does each article say about sleep?", "cross_document"),
+    ("How do the sources describe the war?", "cross_document"),
+])
+def test_shape(question: str, kind: str) -> None:
+    assert classify(question).kind == kind
+
+
+@pytest.mark.parametrize(("question", "entities"), [
+    ("What are the differences between SQL databases and NoSQL databases?",
+     ("SQL databases", "NoSQL databases")),
+    ("cats vs dogs?", ("cats", "dogs")),
+    ("How does Rust compare with Go in safety?", ("Rust", "Go")),
+    ("Compare the engines of trains with those of planes.", ("engines of trains",
+                                                             "those of planes")),
+    ("What is a cat?", ()),
+])
+def test_comparison_entities(question: str, entities: tuple[str, ...]) -> None:
+    assert comparison_entities(question) == entities

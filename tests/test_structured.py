@@ -1,0 +1,165 @@
+"""Structured answers end to end on the second corpus (three articles on SQL vs NoSQL by three
+publishers: a Markdown pipe table, a one-cell-per-line table, a numbered list over two chunks
+and two articles that disagree), with real Chroma and the real embedder. The extractive
+backend writes the closing paragraph, so what is asserted is the pipeline's structure; the
+local model's part is tested on the seed corpus below."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.api import Bot
+from bot.backends.base import Generator
+from bot.prompt import NO_ANSWER
+from bot.schema import Answer
+from bot.settings import Settings
+from tests.conftest import ROOT, make_settings
+
+SECOND = ROOT / "tests" / "data" / "sqlnosql"
+
+
+@pytest.fixture(scope="module")
+def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
+    from ingest.pipeline import ingest_corpus
+
+    settings = make_settings(tmp_path_factory.mktemp("second"), corpus=(SECOND,),
+                             model="extractive")
+    ingest_corpus(settings)
+    yield Bot(settings)
+
+
+def resolves(bot: Bot, answer: Answer) -> None:
+    """Every [n] names a citation whose quote is exactly the document's text at its offsets."""
+    numbers = {c.number for c in answer.citations}
+    shown = {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)}
+    assert shown and shown <= numbers
+    for c in answer.citations:
+        document = bot.document(c.chunk_id)
+        assert document is not None and document.text[c.start:c.end] == c.quote, c
+
+
+def test_a_numbered_list_over_two_chunks_comes_back_whole(bot: Bot) -> None:
+    answer = bot.ask("List the 10 questions to ask before choosing a database.")
+    assert answer.shape == "list"
+    (block,) = [b for b in answer.blocks if b.kind == "bullets"]
+    assert len(block.items) == 10 and all(item.citations for item in block.items)
+    chunks = {c.chunk_id for c in answer.citations if "questions to ask" in " ".join(
+        c.heading_path)}
+    assert len(chunks) >= 2  # the list really spans two chunks
+    for name in ("Consistency needs", "Scaling strategy", "Ecosystem and tooling"):
+        assert name in answer.text
+    resolves(bot, answer)
+
+
+def test_a_comparison_is_a_table_with_a_citation_in_every_cell(bot: Bot) -> None:
+    answer = bot.ask("What are the main differences between SQL and NoSQL databases?")
+    assert answer.shape == "comparison"
+    (table,) = [b for b in answer.blocks if b.kind == "table"]
+    assert len(table.rows) >= 4 and all(cell.citations for row in table.rows for cell in row)
+    assert "| Aspect | SQL databases | NoSQL databases |" in answer.text  # Markdown table
+    assert "Horizontal scaling across many servers" in answer.text
+    resolves(bot, answer)
+
+
+def test_the_line_table_answers_the_rows_asked_for(bot: Bot) -> None:
+    answer = bot.ask("According to the Stackwise Weekly table, how do SQL and NoSQL differ "
+                     "in scaling and schema?")
+    texts = [cell.text for b in answer.blocks if b.kind == "table" for row in b.rows
+             for cell in row]
+    assert "Scales out by adding more nodes to a cluster" in texts
+    assert "Schema-less or schema-on-read" in texts
+    resolves(bot, answer)
+
+
+def test_a_summary_of_the_article_a_publisher_is_named_for(bot: Bot) -> None:
+    answer = bot.ask("Summarize the ScaleOps article.")
+    assert answer.shape == "summary"
+    assert {c.doc_id for c in answer.citations} == {"nosql-at-scale"}
+    assert "NoSQL at Scale: Myths and Realities" in answer.text
+    assert "Myth: NoSQL means no transactions" in answer.text  # a section heading as label
+    resolves(bot, answer)
+
+
+def test_disagreeing_articles_are_shown_side_by_side(bot: Bot) -> None:
+    answer = bot.ask("Do the articles agree on whether NoSQL databases support ACID "
+                     "transactions?")
+    assert answer.shape == "cross_document"
+    by_doc = {c.doc_id for c in answer.citations}
+    assert {"sql-nosql-guide", "nosql-at-scale"} <= by_doc
+    assert "do not support ACID transactions" in answer.text
+    assert "support multi-document ACID transactions" in answer.text
+    resolves(bot, answer)
+
+
+def test_an_unanswerable_question_still_abstains(bot: Bot) -> None:
+    answer = bot.ask("List the side effects of aspirin.")
+    assert answer.abstained and answer.text.startswith(NO_ANSWER)
+
+
+def test_the_structure_streams_first_and_the_stream_is_the_final_text(bot: Bot) -> None:
+    events = list(bot.stream("What are the main differences between SQL and NoSQL databases?"))
+    *pieces, final = events
+    assert isinstance(final, Answer) and all(isinstance(p, str) for p in pieces)
+    assert "| Aspect | SQL databases | NoSQL databases |" in pieces[0]  # the table comes first
+    assert "Horizontal scaling across many servers" in pieces[0]
+    assert "".join(pieces) == final.text
+    assert final.timings["first_content"] <= final.timings["total"]
+
+
+def test_every_piece_is_checked_against_its_source(bot: Bot) -> None:
+    from bot.compose import supported
+    from bot.plans import Piece
+
+    answer = bot.ask("What are the main differences between SQL and NoSQL databases?")
+    citation = answer.citations[1]
+    chunk = next(p.chunk for p in answer.passages if p.chunk.chunk_id == citation.chunk_id)
+    real = Piece(citation.quote, chunk, citation.start, citation.end)
+    forged = Piece("Mainframes are faster than both.", chunk, citation.start, citation.end)
+    assert supported(real) and not supported(forged)
+
+
+@pytest.mark.slow
+def test_the_local_model_writes_a_checked_closing_sentence(built_index: Settings,
+                                                           local_model: Generator) -> None:
+    """On the seed corpus: the comparison table from the sources, then the model's words,
+    which passed the support check and cite what they say."""
+    bot = Bot(built_index.with_overrides(model="local"), generators={"local": local_model})
+    answer = bot.ask("What are the main differences between LLMs and generative AI?")
+    assert answer.shape == "comparison" and "first_token" in answer.timings  # model was asked
+    (table,) = [b for b in answer.blocks if b.kind == "table"]
+    assert len(table.rows) >= 4 and all(cell.citations for row in table.rows for cell in row)
+    closing = [b for b in answer.blocks if b.kind == "paragraph"]
+    assert closing and all(s.supported and s.citations for s in answer.sentences)
+    assert re.search(r"subset|text|content|language", " ".join(
+        c.text for c in closing[0].items), re.I)
+    resolves(bot, answer)
+
+
+def test_question_set_support_snippets_are_in_the_articles() -> None:
+    """Every support snippet of both question sets is verbatim in an article, and every
+    breadth question has 4-8 key-fact groups."""
+    import json
+
+    from ingest.load import load_documents
+
+    for corpus in (ROOT / "corpus", SECOND):
+        texts = " ".join(d.text for d in load_documents([corpus]).documents)
+        flat = " ".join(texts.split())
+        for line in (corpus / "questions.jsonl").read_text(encoding="utf-8").splitlines():
+            q = json.loads(line)
+            assert q.get("kind") in {"fact", "list", "comparison", "summary", "cross_document",
+                                     "table"}, q["id"]
+            for snippet in q.get("support", []):
+                assert " ".join(snippet.split()) in flat, (q["id"], snippet)
+            if q.get("category") == "breadth" or (corpus == SECOND and q["kind"] != "fact"):
+                assert 4 <= len(q["key_facts"]) <= 8, q["id"]
+
+
+def test_paths_of_the_second_corpus() -> None:
+    assert sorted(p.name for p in Path(SECOND).iterdir()) == [
+        "choosing-a-database.txt", "metadata.json", "nosql-at-scale.html", "questions.jsonl",
+        "sql-vs-nosql-guide.md"]
