@@ -28,7 +28,7 @@ CSS = """
 .source .passage { white-space:pre-wrap; font-size:.9em; }
 .article { white-space:pre-wrap; max-height:24em; overflow:auto; font-size:.85em;
            border-top:1px dashed #ccc; margin-top:.4em; padding-top:.4em; }
-.cite[data-cite] { cursor:pointer; }
+#chat .cite { cursor:pointer; }
 .answer-table { border-collapse:collapse; margin:.4em 0; font-size:.92em; }
 .answer-table th, .answer-table td { border:1px solid #cbd5e1; padding:.25em .45em;
                                      vertical-align:top; text-align:left; }
@@ -63,8 +63,9 @@ def answer_message(answer: Answer) -> str:
 
 def badges(numbers: Sequence[int]) -> str:
     """Citation badges that, clicked, highlight their span in the sources panel (CLICK_JS)."""
-    return "".join(f'<span class="cite" data-cite="{n}" role="link" tabindex="0">[{n}]</span>'
-                   for n in numbers)
+    # The chat's HTML sanitiser drops data-* attributes and unknown classes: the click
+    # handler reads the number from the badge's own text.
+    return "".join(f'<span class="cite">[{n}]</span>' for n in numbers)
 
 
 def cell_html(cell: Cell) -> str:
@@ -179,7 +180,7 @@ def passage_card(citations: Sequence[Citation], document: Document | None) -> st
             anchors.append(f'<span class="span-ref" id="cite-{c.number}"></span>')
             continue
         html_parts.append(escape(text[pos:at]))
-        html_parts.append(f'<mark id="cite-{c.number}" data-cite="{c.number}">'
+        html_parts.append(f'<mark id="cite-{c.number}">'
                           f"{escape(c.quote)}<sup>{c.number}</sup></mark>")
         pos = at + len(c.quote)
     html_parts.append(escape(text[pos:]))
@@ -233,13 +234,14 @@ def article_view(text: str, start: int, end: int) -> str:
     return before + f"<mark>{escape(text[start:end])}</mark>{escape(text[end:])}"
 
 
-CLICK_JS = """
+CLICK_JS = r"""
 () => {
   // A citation badge, clicked, lights up the span it cites in the sources panel.
   document.addEventListener('click', (event) => {
-    const badge = event.target.closest('.cite[data-cite]');
-    if (!badge) return;
-    const target = document.getElementById('cite-' + badge.dataset.cite);
+    const badge = event.target.closest('#chat .cite');
+    const found = badge && /^\[(\d+)\]$/.exec(badge.textContent.trim());
+    if (!found) return;
+    const target = document.getElementById('cite-' + found[1]);
     if (!target) return;
     document.querySelectorAll('#sources mark.active').forEach((m) => m.classList.remove('active'));
     const mark = target.tagName === 'MARK' ? target
