@@ -120,7 +120,8 @@ class Bot:
 
     def stream(self, question: str, history: Sequence[HistoryItem] = (), *,
                model: str | None = None, top_k: int | None = None,
-               temperature: float | None = None) -> Iterator[Event]:
+               temperature: float | None = None,
+               max_tokens: int | None = None) -> Iterator[Event]:
         """Yield the answer's text pieces as they are generated, then the final Answer.
 
         The final Answer is checked: its text may differ from the streamed draft when an
@@ -134,7 +135,8 @@ class Bot:
         retrieval = time.perf_counter() - started
         request = AnswerRequest(question=question, query_used=query, passages=tuple(passages),
                                 temperature=self.settings.temperature if temperature is None
-                                else temperature, max_tokens=self.settings.max_tokens,
+                                else temperature,
+                                max_tokens=max_tokens or self.settings.max_tokens,
                                 model=generator.name)
         for event in answer_events(request, generator, self._embed.embed_documents):
             if isinstance(event, Answer):
