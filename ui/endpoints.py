@@ -1,4 +1,5 @@
-"""Everything citebot serves beside the web page: the /v1 OpenAI-compatible API."""
+"""Everything citebot serves beside the web page: the /v1 OpenAI-compatible API and, with
+the setting ``mcp`` on, the MCP tools at /mcp, sharing one key check and one queue."""
 
 from __future__ import annotations
 
@@ -18,6 +19,12 @@ def endpoints(bot: Bot) -> tuple[list[BaseRoute], Lifespan]:
     gate = Gate(bot.settings)
     routes = api_routes(bot, gate)
     lifespans: list[Lifespan] = []
+    if bot.settings.mcp:
+        from ui.mcp_server import mcp_endpoint
+
+        route, lifespan = mcp_endpoint(bot, gate)
+        routes.append(route)
+        lifespans.append(lifespan)
 
     @contextlib.asynccontextmanager
     async def run_all(app: Any) -> AsyncIterator[None]:
