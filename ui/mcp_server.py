@@ -18,7 +18,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from bot.api import Bot
-from bot.errors import InputError
+from bot.errors import CitebotError, InputError
 from bot.schema import Passage
 from ui.api_access import Gate, QueueFull
 from ui.openai_api import Lifespan, refusal_response
@@ -58,18 +58,18 @@ def build_mcp(bot: Bot, gate: Gate) -> Any:
 
     async def ask(question: str, history: list[dict[str, str]] | None = None,
                   model: str = "") -> dict[str, Any]:
-        backend = model_names(bot).get(model or "citebot")
-        if backend is None:
-            raise InputError(f"model '{model}' does not exist; choose one of: "
-                             + ", ".join(model_names(bot)))
         async with _queued(gate):
+            backend = model_names(bot).get(model or "citebot")
+            if backend is None:
+                raise InputError(f"model '{model}' does not exist; choose one of: "
+                                 + ", ".join(model_names(bot)))
             answer = await run_in_threadpool(bot.ask, question, history or (), model=backend)
         return extension(answer)
 
     async def search(query: str, k: int = 5) -> dict[str, Any]:
-        if not 1 <= k <= MAX_SEARCH:
-            raise InputError(f"k = {k}: ask for 1 to {MAX_SEARCH} passages")
         async with _queued(gate):
+            if not 1 <= k <= MAX_SEARCH:
+                raise InputError(f"k = {k}: ask for 1 to {MAX_SEARCH} passages")
             passages = await run_in_threadpool(bot.retrieve, query, k)
         return {"query": query, "passages": [passage_dict(p) for p in passages]}
 
@@ -80,11 +80,18 @@ def build_mcp(bot: Bot, gate: Gate) -> Any:
 
 @contextlib.asynccontextmanager
 async def _queued(gate: Gate) -> AsyncIterator[None]:
+    """A place in the gate's queue; citebot's errors become ToolErrors, which MCP hands
+    to the caller as an ``is_error`` result with the message (anything else is a crash,
+    whose text stays in the server's log)."""
+    from mcp.server.mcpserver.exceptions import ToolError
+
     try:
         async with gate.slot():
             yield
     except QueueFull as exc:
-        raise InputError(exc.refusal.message) from None
+        raise ToolError(exc.refusal.message) from None
+    except CitebotError as exc:
+        raise ToolError(str(exc)) from None
 
 
 class _Guarded:
