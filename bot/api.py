@@ -152,6 +152,18 @@ class Bot:
         assert final is not None, "answer_events always ends with an Answer"
         return final
 
+    def as_retriever(self, k: int | None = None) -> Any:
+        """A LangChain ``BaseRetriever`` over this bot's hybrid search (see bot/langchain.py)."""
+        from bot.langchain import CitebotRetriever
+
+        return CitebotRetriever(bot=self, k=k or self.settings.top_k)
+
+    def as_runnable(self, **options: Any) -> Any:
+        """A LangChain ``Runnable``: a question or ``{question, history}`` in, an Answer out."""
+        from bot.langchain import answer_runnable
+
+        return answer_runnable(self, **options)
+
     def evaluate(self, questions: Sequence[Question] | Path | str, *, model: str | None = None,
                  progress: Progress | None = None) -> Report:
         """Ask every question of a question set (a list or a JSON Lines file) and score it."""
