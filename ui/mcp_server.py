@@ -22,7 +22,7 @@ from bot.errors import CitebotError, InputError
 from bot.schema import Passage
 from ui.api_access import Gate, QueueFull
 from ui.openai_api import Lifespan, refusal_response
-from ui.openai_schema import extension, model_names
+from ui.openai_schema import DEFAULT_MODEL, UnknownModel, extension, model_names, parse_call
 
 PATH = "/mcp"
 MAX_SEARCH = 20
@@ -58,12 +58,17 @@ def build_mcp(bot: Bot, gate: Gate) -> Any:
 
     async def ask(question: str, history: list[dict[str, str]] | None = None,
                   model: str = "") -> dict[str, Any]:
+        # The same validation as /v1 (roles, limits, cleaning, model names), on the same
+        # messages a chat-completions client would send.
+        messages = [*(history or ()), {"role": "user", "content": question}]
         async with _queued(gate):
-            backend = model_names(bot).get(model or "citebot")
-            if backend is None:
+            try:
+                call = parse_call(bot, {"model": model or DEFAULT_MODEL, "messages": messages})
+            except UnknownModel:
                 raise InputError(f"model '{model}' does not exist; choose one of: "
-                                 + ", ".join(model_names(bot)))
-            answer = await run_in_threadpool(bot.ask, question, history or (), model=backend)
+                                 + ", ".join(model_names(bot))) from None
+            answer = await run_in_threadpool(bot.ask, call.question, call.history,
+                                             model=call.backend)
         return extension(answer)
 
     async def search(query: str, k: int = 5) -> dict[str, Any]:

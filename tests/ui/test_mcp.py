@@ -41,12 +41,15 @@ async def session(url: str, calls: list[tuple[str, dict[str, Any]]]) -> list[Any
 
 def test_lists_the_tools_and_ask_and_search_answer(served: tuple[str, Bot]) -> None:
     url, bot = served
-    tools, asked, searched, follow_up, refused = asyncio.run(session(url, [
+    tools, asked, searched, follow_up, *refused = asyncio.run(session(url, [
         ("ask", {"question": "What does RLHF stand for?"}),
         ("search", {"query": "RLHF human feedback", "k": 3}),
         ("ask", {"question": "And what are its applications?",
                  "history": [{"role": "user", "content": "What is generative AI?"}]}),
         ("ask", {"question": "   "}),
+        ("ask", {"question": "What is an LLM?", "model": "gpt-9"}),
+        ("ask", {"question": "What is an LLM?", "history": [{"role": "wizard", "content": "x"}]}),
+        ("search", {"query": "RLHF", "k": 99}),
     ]))
     described = {tool.name: tool.description or "" for tool in tools.tools}
     assert set(described) == {"ask", "search"}
@@ -64,7 +67,10 @@ def test_lists_the_tools_and_ask_and_search_answer(served: tuple[str, Bot]) -> N
         assert document is not None and p["text"].endswith(document.text[p["start"]:p["end"]])
         assert p["title"] and isinstance(p["heading_path"], list) and p["doc_id"]
     assert follow_up.structured_content["query_used"] == "What are generative AI's applications?"
-    assert refused.is_error and "the question is empty" in refused.content[0].text
+    expected = ["the question is empty", "model 'gpt-9' does not exist",
+                "role 'wizard' is not supported", "ask for 1 to 20 passages"]
+    for result, words in zip(refused, expected, strict=True):
+        assert result.is_error and words in result.content[0].text, result.content
 
 
 def test_without_the_key_the_mcp_endpoint_refuses(served: tuple[str, Bot]) -> None:
