@@ -21,7 +21,13 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from bot.api import Bot
-from bot.errors import CitebotError, ConfigError, InputError, ModelUnavailableError
+from bot.errors import (
+    CitebotError,
+    ConfigError,
+    GenerationError,
+    InputError,
+    ModelUnavailableError,
+)
 from bot.schema import Answer
 from ui.api_access import Gate, Refusal
 from ui.openai_schema import (
@@ -30,6 +36,7 @@ from ui.openai_schema import (
     chunks,
     completion,
     error_body,
+    failed,
     model_names,
     parse_call,
 )
@@ -46,14 +53,18 @@ def refusal_response(refusal: Refusal) -> JSONResponse:
 
 
 def error_response(exc: Exception) -> JSONResponse:
-    """citebot's errors as OpenAI's: bad input 400, unknown model 404, a backend or index
-    that cannot serve 503; anything else is a logged 500 without internals."""
+    """citebot's errors as OpenAI's: bad input 400, unknown model 404, a model that failed
+    502, a backend or index that cannot serve 503; anything else is a logged 500 without
+    internals."""
     if isinstance(exc, UnknownModel):
         return JSONResponse(error_body(f"model '{exc}' does not exist; GET /v1/models lists "
                                        "the ones here", code="model_not_found", param="model"),
                             status_code=404)
     if isinstance(exc, InputError):
         return JSONResponse(error_body(str(exc)), status_code=400)
+    if isinstance(exc, GenerationError):
+        return JSONResponse(error_body(f"the model failed: {exc}", "server_error",
+                                       "generation_failed"), status_code=502)
     if isinstance(exc, ModelUnavailableError | ConfigError):
         return JSONResponse(error_body(str(exc), "server_error", "model_unavailable"), 503)
     if isinstance(exc, CitebotError):
@@ -103,9 +114,6 @@ class ChatAPI:
             return error_response(exc)
         finally:
             self.gate.leave()
-        if answer.error and not answer.text:
-            return JSONResponse(error_body(f"the model failed: {answer.error}", "server_error",
-                                           "generation_failed"), status_code=502)
         return JSONResponse(completion(call, answer))
 
     async def _call(self, request: Request) -> ChatCall:
@@ -132,7 +140,7 @@ class ChatAPI:
             if isinstance(event, Answer):
                 final = event
         assert final is not None, "Bot.stream always ends with an Answer"
-        return final
+        return failed(final)
 
     async def _sse(self, call: ChatCall) -> AsyncIterator[str]:
         async with self.gate.running():

@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.api import Bot, clean_question
-from bot.errors import InputError
+from bot.errors import GenerationError, InputError
 from bot.retrieve import Turn
 from bot.schema import Answer
 
@@ -152,6 +152,14 @@ def _checked(bot: Bot, text: str, index: int) -> str:
 
 
 # -- out ------------------------------------------------------------------------------------
+def failed(answer: Answer) -> Answer:
+    """The answer, unless the model failed before writing anything: then a GenerationError
+    (an empty reply would read as if citebot had nothing to say)."""
+    if answer.error and not answer.text:
+        raise GenerationError(answer.error)
+    return answer
+
+
 def extension(answer: Answer) -> dict[str, Any]:
     """The structured answer for the ``citebot`` field: every Answer field but the bulky
     passages, citations without their passage text, plus ``verified`` and a version."""
@@ -203,7 +211,7 @@ def chunks(call: ChatCall, events: Iterator[str | Answer]) -> Iterator[dict[str,
         if not isinstance(event, Answer):
             yield chunk({DRAFT_FIELD: event})
             continue
-        for piece in (p for p in _PIECES.split(reply_text(event)) if p):
+        for piece in (p for p in _PIECES.split(reply_text(failed(event))) if p):
             yield chunk({"content": piece})
         yield chunk({EXTENSION: extension(event)}, "stop")
 

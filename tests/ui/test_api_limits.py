@@ -1,5 +1,6 @@
-"""The API's queue and its default closure: a full queue is an OpenAI-shaped 503 that
-clears once answers finish; a web app with a login and no API key keeps /v1 and /mcp shut."""
+"""The API's queue, its default closure and its failures: a full queue is an OpenAI-shaped
+503 that clears once answers finish; a web app with a login and no API key keeps /v1 and /mcp
+shut; a model that fails is a 502 (or an error event in a stream), never an empty answer."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 import httpx
+import openai
 import pytest
 
 from bot.api import Bot
 from bot.backends.base import Availability, GenerationRequest
 from bot.backends.extractive import ExtractiveGenerator
+from bot.errors import GenerationError
 from bot.settings import Settings
 from tests.conftest import free_port
 from tests.ui.api_helpers import launched
@@ -76,3 +79,37 @@ def test_a_web_login_without_an_api_key_keeps_the_api_closed(login_without_key: 
                               headers={"Accept": "application/json, text/event-stream"})
         assert reply.status_code == 401, path
         assert "set CITEBOT_API_KEY" in reply.json()["error"]["message"], path
+
+
+class FailingGenerator:
+    """A backend whose model server went away: at once (``after`` None), or after writing
+    ``after`` (then with an unexpected error, as a bug would)."""
+
+    name = "extractive"
+
+    def __init__(self, after: str | None = None) -> None:
+        self.after = after
+
+    def check(self) -> Availability:
+        return Availability(True, "fails on purpose")
+
+    def stream(self, request: GenerationRequest) -> Iterator[str]:
+        if self.after is None:
+            raise GenerationError("the model server at 127.0.0.1:1 stopped answering")
+        yield self.after
+        raise RuntimeError("a bug in the backend")
+
+
+@pytest.mark.parametrize("after", [None, "RLHF means [1]"])
+def test_a_failing_model_is_an_openai_error_not_an_empty_answer(built_index: Settings,
+                                                                 after: str | None) -> None:
+    settings = built_index.with_overrides(port=free_port(), model="extractive")
+    bot = Bot(settings, generators={"extractive": FailingGenerator(after)})
+    with launched(bot) as url:
+        reply = httpx.post(url + "/v1/chat/completions", json=BODY, timeout=60)
+        client = openai.OpenAI(base_url=url + "/v1", api_key="unused", max_retries=0)
+        with pytest.raises(openai.APIError) as raised:
+            list(client.chat.completions.create(stream=True, **BODY))  # type: ignore[call-overload]
+    expected = ("stopped answering", 502) if after is None else ("went wrong inside", 500)
+    assert reply.status_code == expected[1] and expected[0] in reply.json()["error"]["message"]
+    assert expected[0] in str(raised.value)
