@@ -33,7 +33,8 @@ ROLES = ("system", "developer", "user", "assistant")
 MAX_MESSAGES = 100
 MAX_ASSISTANT_CHARS = 50_000
 MIN_TOKENS, MAX_TOKENS = 16, 4096
-_PIECES = re.compile(r"(?<=\n)|(?<=[.!?\]] )")
+_SENTENCE_END = re.compile(r"(?<=[.!?] )|(?<=\n)")
+_LINE_END = re.compile(r"(?<=\n)")
 
 
 class UnknownModel(LookupError):
@@ -211,9 +212,16 @@ def chunks(call: ChatCall, events: Iterator[str | Answer]) -> Iterator[dict[str,
         if not isinstance(event, Answer):
             yield chunk({DRAFT_FIELD: event})
             continue
-        for piece in (p for p in _PIECES.split(reply_text(failed(event))) if p):
+        for piece in _pieces(failed(event)):
             yield chunk({"content": piece})
         yield chunk({EXTENSION: extension(event)}, "stop")
+
+
+def _pieces(answer: Answer) -> list[str]:
+    """The reply cut into sentences of the answer, then lines of the sources list."""
+    text = reply_text(answer)
+    body, sources = text[:len(answer.text)], text[len(answer.text):]
+    return [p for p in (*_SENTENCE_END.split(body), *_LINE_END.split(sources)) if p]
 
 
 def _envelope(call: ChatCall, kind: str, ident: str) -> dict[str, Any]:
