@@ -113,3 +113,29 @@ def test_a_failing_model_is_an_openai_error_not_an_empty_answer(built_index: Set
     expected = ("stopped answering", 502) if after is None else ("went wrong inside", 500)
     assert reply.status_code == expected[1] and expected[0] in reply.json()["error"]["message"]
     assert expected[0] in str(raised.value)
+
+
+class RecordingGenerator(ExtractiveGenerator):
+    """The extractive backend, noting the sampling options each request reached it with."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[float, int]] = []
+
+    def stream(self, request: GenerationRequest) -> Iterator[str]:
+        self.seen.append((request.temperature, request.max_tokens))
+        yield from super().stream(request)
+
+
+def test_temperature_and_max_tokens_reach_the_model_and_top_p_is_accepted(
+        built_index: Settings) -> None:
+    recorder = RecordingGenerator()
+    settings = built_index.with_overrides(port=free_port(), model="extractive")
+    bot = Bot(settings, generators={"extractive": recorder})
+    with launched(bot) as url:
+        for options in ({"temperature": 0.3, "max_tokens": 5, "top_p": 0.5},
+                        {"max_completion_tokens": 9000}, {}):
+            reply = httpx.post(url + "/v1/chat/completions", json={**BODY, **options},
+                               timeout=60)
+            assert reply.status_code == 200, reply.text
+    default = (settings.temperature, settings.max_tokens)
+    assert recorder.seen == [(0.3, 16), (settings.temperature, 4096), default]
