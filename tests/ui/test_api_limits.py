@@ -139,3 +139,12 @@ def test_temperature_and_max_tokens_reach_the_model_and_top_p_is_accepted(
             assert reply.status_code == 200, reply.text
     default = (settings.temperature, settings.max_tokens)
     assert recorder.seen == [(0.3, 16), (settings.temperature, 4096), default]
+
+
+def test_with_mcp_off_there_is_no_mcp_endpoint(built_index: Settings) -> None:
+    settings = built_index.with_overrides(port=free_port(), model="extractive", mcp=False)
+    with launched(Bot(settings)) as url:
+        reply = httpx.post(url + "/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+                           headers={"Accept": "application/json, text/event-stream"}, timeout=30)
+        assert reply.status_code == 404
+        assert httpx.get(url + "/v1/models", timeout=30).status_code == 200
