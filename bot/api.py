@@ -143,7 +143,8 @@ class Bot:
 
     def stream(self, question: str, history: Sequence[HistoryItem] = (), *,
                model: str | None = None, top_k: int | None = None,
-               temperature: float | None = None) -> Iterator[Event]:
+               temperature: float | None = None,
+               max_tokens: int | None = None) -> Iterator[Event]:
         """Yield the answer's text pieces as they are generated, then the final Answer.
 
         The final Answer is checked: its text may differ from the streamed draft when an
@@ -167,7 +168,8 @@ class Bot:
         request = AnswerRequest(question=question, query_used=query,
                                 passages=tuple(passages[:k]),
                                 temperature=self.settings.temperature if temperature is None
-                                else temperature, max_tokens=self.settings.max_tokens,
+                                else temperature,
+                                max_tokens=max_tokens or self.settings.max_tokens,
                                 model=generator.name)
         events = (structured_events(request, draft, generator, embed) if draft else
                   answer_events(request, generator, embed))
@@ -184,6 +186,18 @@ class Bot:
                 final = event
         assert final is not None, "answer_events always ends with an Answer"
         return final
+
+    def as_retriever(self, k: int | None = None) -> Any:
+        """A LangChain ``BaseRetriever`` over this bot's hybrid search (see bot/langchain.py)."""
+        from bot.langchain import CitebotRetriever
+
+        return CitebotRetriever(bot=self, k=k or self.settings.top_k)
+
+    def as_runnable(self, **options: Any) -> Any:
+        """A LangChain ``Runnable``: a question or ``{question, history}`` in, an Answer out."""
+        from bot.langchain import answer_runnable
+
+        return answer_runnable(self, **options)
 
     def evaluate(self, questions: Sequence[Question] | Path | str, *, model: str | None = None,
                  progress: Progress | None = None) -> Report:

@@ -24,7 +24,9 @@ from bot.errors import ConfigError
 
 ENV_PREFIX = "CITEBOT_"
 CONFIG_FILE = "citebot.toml"
-_SECRET_FIELDS = ("openai_api_key", "auth_password")
+_SECRET_FIELDS = ("openai_api_key", "auth_password", "api_key")
+_SECRET_ENV = {"openai_api_key": "OPENAI_API_KEY", "auth_password": "CITEBOT_AUTH_PASSWORD",
+               "api_key": "CITEBOT_API_KEY"}
 
 
 class Settings(BaseSettings):
@@ -76,6 +78,11 @@ class Settings(BaseSettings):
     queue_size: int = Field(64, ge=1, le=10_000, description=(
         "Questions the web app holds waiting (2 are answered at once); beyond that a user "
         "is told the queue is full and to try again."))
+    # OpenAI-compatible API (/v1) and MCP server (/mcp), on the web app's server
+    api_key: SecretStr | None = Field(None, description=(
+        "Bearer key the /v1 API and /mcp require (env CITEBOT_API_KEY only). Unset: open on "
+        "loopback, but closed when the web app has a login."))
+    mcp: bool = Field(True, description="Serve the MCP tools ask and search at /mcp.")
 
     @classmethod
     def settings_customise_sources(
@@ -150,6 +157,8 @@ def load_settings(
         data["openai_api_key"] = env[key_env]
     if env.get(f"{ENV_PREFIX}AUTH_PASSWORD"):
         data["auth_password"] = env[f"{ENV_PREFIX}AUTH_PASSWORD"]
+    if env.get(f"{ENV_PREFIX}API_KEY"):
+        data["api_key"] = env[f"{ENV_PREFIX}API_KEY"]
     return _validate(data)
 
 
@@ -164,7 +173,7 @@ def _read_toml(path: Path, *, explicit: bool) -> dict[str, Any]:
         raise ConfigError(f"config file '{path}' is not valid TOML: {exc}") from exc
     for name in _SECRET_FIELDS:
         if name in data:
-            hint = "OPENAI_API_KEY" if name == "openai_api_key" else "CITEBOT_AUTH_PASSWORD"
+            hint = _SECRET_ENV[name]
             raise ConfigError(
                 f"'{name}' must not be stored in '{path}': remove it and set {hint} in the "
                 "environment instead"

@@ -152,8 +152,12 @@ def build_app(bot: Bot) -> gr.Blocks:
 
 def launch(app: gr.Blocks, bot: Bot, *, block: bool = True, quiet: bool = False) -> Any:
     """Serve with a queue (several users at once; a full queue says so) on the configured
-    address, with a login when a username and password are set."""
+    address, with a login when a username and password are set. The /v1 API and the MCP
+    tools (ui/endpoints.py) are routes of the same FastAPI server, behind their own key."""
+    from ui.endpoints import endpoints
+
     settings = bot.settings
+    routes, lifespan = endpoints(bot)
     auth = None
     if settings.auth_username and settings.auth_password:
         auth = (settings.auth_username, settings.auth_password.get_secret_value())
@@ -162,4 +166,5 @@ def launch(app: gr.Blocks, bot: Bot, *, block: bool = True, quiet: bool = False)
                               font_mono=["ui-monospace", "monospace"])
     return app.launch(server_name=settings.host, server_port=settings.port, auth=auth,
                       share=False, prevent_thread_lock=not block, quiet=quiet, theme=theme,
-                      css=CSS, js=CLICK_JS, footer_links=["api"])
+                      css=CSS, js=CLICK_JS, footer_links=["api"],
+                      app_kwargs={"routes": routes, "lifespan": lifespan})

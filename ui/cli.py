@@ -265,8 +265,32 @@ def serve(ctx: click.Context, **flags: Any) -> None:
     with user_errors():
         bot.retrieve("warm up")  # fail here, with the fix, rather than on the first question
         app = build_app(bot)
-    click.echo(f"citebot is at http://{bot.settings.host}:{bot.settings.port} (Ctrl-C stops it)")
+    url = f"http://{bot.settings.host}:{bot.settings.port}"
+    click.echo(f"citebot is at {url} (Ctrl-C stops it); OpenAI-compatible API at {url}/v1"
+               + (f", MCP at {url}/mcp" if bot.settings.mcp else ""))
     launch(app, bot)
+
+
+@main.command()
+@serve_options
+@click.pass_context
+def api(ctx: click.Context, **flags: Any) -> None:
+    """Serve only the OpenAI-compatible API (/v1) and the MCP tools (/mcp), no web page."""
+    import uvicorn
+
+    from ui.endpoints import endpoints
+    from ui.openai_api import build_api_app
+
+    bot = make_bot(ctx, **flags)
+    bot.warm_up()
+    with user_errors():
+        bot.retrieve("warm up")
+    routes, lifespan = endpoints(bot)
+    url = f"http://{bot.settings.host}:{bot.settings.port}"
+    click.echo(f"citebot API at {url}/v1" + (f", MCP at {url}/mcp" if bot.settings.mcp else "")
+               + " (Ctrl-C stops it)")
+    uvicorn.run(build_api_app(routes, lifespan), host=bot.settings.host,
+                port=bot.settings.port, log_level="warning")
 
 
 @main.command()

@@ -1,0 +1,72 @@
+"""The README's "Use it from other tools" snippets, run as written against a launched app
+(only the address and key are swapped in): the Python ones in a fresh interpreter, the
+curl ones with curl."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.api import Bot
+from bot.settings import Settings
+from tests.conftest import ROOT, free_port
+from tests.ui.api_helpers import launched
+
+KEY = "sk-citebot-readme-3e1b"
+SECTION = re.compile(r"^## Use it from other tools\n(.*?)^## ", re.S | re.M)
+BLOCK = re.compile(r"^```(python|bash)\n(.*?)^```", re.S | re.M)
+
+
+def snippets(kind: str) -> list[str]:
+    section = SECTION.search((ROOT / "README.md").read_text(encoding="utf-8"))
+    assert section, "the README lost its 'Use it from other tools' section"
+    return [code for lang, code in BLOCK.findall(section.group(1)) if lang == kind]
+
+
+@pytest.fixture(scope="module")
+def served(built_index: Settings) -> Iterator[str]:
+    settings = built_index.with_overrides(port=free_port(), model="extractive", api_key=KEY)
+    with launched(Bot(settings)) as url:
+        yield url
+
+
+def run(command: list[str], url: str, tmp: Path, settings: Settings) -> str:
+    config = tmp / "citebot.toml"
+    config.write_text(f'data_dir = "{settings.data_dir}"\n')
+    env = {**os.environ, "CITEBOT_CONFIG": str(config), "CITEBOT_API_KEY": KEY}
+    done = subprocess.run(command, cwd=tmp, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def swap(code: str, url: str) -> str:
+    return (code.replace("http://127.0.0.1:7860", url).replace('"unused"', f'"{KEY}"')
+            .replace("<key>", KEY))
+
+
+@pytest.mark.parametrize("index", range(3))
+def test_the_python_snippets_run(served: str, built_index: Settings, tmp_path: Path,
+                                 index: int) -> None:
+    code = snippets("python")
+    assert len(code) == 3
+    script = tmp_path / "snippet.py"
+    script.write_text(swap(code[index], served))
+    out = run([sys.executable, str(script)], served, tmp_path, built_index)
+    if index == 0:
+        assert "Sources:" in out and "Reinforcement Learning from Human Feedback" in out
+    if index == 2:
+        assert "['ask', 'search']" in out and "passages" in out
+
+
+def test_the_curl_snippets_run(served: str, built_index: Settings, tmp_path: Path) -> None:
+    (code,) = snippets("bash")
+    out = run(["bash", "-euc", swap(code, served)], served, tmp_path, built_index)
+    assert '"citebot-extractive"' in out and "chat.completion.chunk" in out
+    assert "Reinforcement Learning from Human Feedback" in out and out.rstrip().endswith("[DONE]")

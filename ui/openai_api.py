@@ -1,0 +1,170 @@
+"""The OpenAI-compatible API: ``POST /v1/chat/completions`` and ``GET /v1/models``.
+
+``api_routes(bot)`` gives the routes; ``citebot serve`` puts them on the web app's own
+FastAPI server and ``citebot api`` serves them alone (:func:`build_api_app`). Every answer
+comes from the same ``Bot.stream`` the chat uses. Errors are OpenAI-shaped
+(``{"error": {...}}``) with OpenAI's status codes. No gradio here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from starlette.background import BackgroundTask
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import BaseRoute, Route
+
+from bot.api import Bot
+from bot.errors import (
+    CitebotError,
+    ConfigError,
+    GenerationError,
+    InputError,
+    ModelUnavailableError,
+)
+from bot.schema import Answer
+from ui.api_access import Gate, Refusal
+from ui.openai_schema import (
+    ChatCall,
+    UnknownModel,
+    chunks,
+    completion,
+    error_body,
+    failed,
+    model_names,
+    parse_call,
+)
+
+log = logging.getLogger(__name__)
+INTERNAL_ERROR = "something went wrong inside citebot (it is logged); please try again"
+MAX_BODY_BYTES = 1_000_000
+
+
+def refusal_response(refusal: Refusal) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if refusal.status == 401 else None
+    return JSONResponse(error_body(refusal.message, refusal.type, refusal.code),
+                        status_code=refusal.status, headers=headers)
+
+
+def error_response(exc: Exception) -> JSONResponse:
+    """citebot's errors as OpenAI's: bad input 400, unknown model 404, a model that failed
+    502, a backend or index that cannot serve 503; anything else is a logged 500 without
+    internals."""
+    if isinstance(exc, UnknownModel):
+        return JSONResponse(error_body(f"model '{exc}' does not exist; GET /v1/models lists "
+                                       "the ones here", code="model_not_found", param="model"),
+                            status_code=404)
+    if isinstance(exc, InputError):
+        return JSONResponse(error_body(str(exc)), status_code=400)
+    if isinstance(exc, GenerationError):
+        return JSONResponse(error_body(f"the model failed: {exc}", "server_error",
+                                       "generation_failed"), status_code=502)
+    if isinstance(exc, ModelUnavailableError | ConfigError):
+        return JSONResponse(error_body(str(exc), "server_error", "model_unavailable"), 503)
+    if isinstance(exc, CitebotError):
+        return JSONResponse(error_body(str(exc), "server_error", "unavailable"), 503)
+    log.error("the API failed", exc_info=exc)
+    return JSONResponse(error_body(INTERNAL_ERROR, "server_error"), status_code=500)
+
+
+class ChatAPI:
+    """The handlers, holding the bot and the gate (key check and queue)."""
+
+    def __init__(self, bot: Bot, gate: Gate) -> None:
+        self.bot = bot
+        self.gate = gate
+
+    async def models(self, request: Request) -> Response:
+        refused = self.gate.check(request.headers.get("authorization"))
+        if refused:
+            return refusal_response(refused)
+        rows = await run_in_threadpool(self.bot.models)
+        ready = {name: (availability.ready, availability.detail) for name, _, availability in rows}
+        data = [{"id": name, "object": "model", "created": 0, "owned_by": "citebot",
+                 "citebot": {"backend": backend, "ready": ready.get(backend, (False, ""))[0],
+                             "detail": ready.get(backend, (False, ""))[1]}}
+                for name, backend in model_names(self.bot).items()]
+        return JSONResponse({"object": "list", "data": data})
+
+    async def chat(self, request: Request) -> Response:
+        refused = self.gate.check(request.headers.get("authorization"))
+        if refused:
+            return refusal_response(refused)
+        try:
+            call = await self._call(request)
+        except Exception as exc:  # every refusal becomes an OpenAI-shaped reply
+            return error_response(exc)
+        refused = self.gate.admit()
+        if refused:
+            return refusal_response(refused)
+        if call.stream:
+            return StreamingResponse(self._sse(call), media_type="text/event-stream",
+                                     headers={"Cache-Control": "no-cache"},
+                                     background=BackgroundTask(self.gate.leave))
+        try:
+            async with self.gate.running():
+                answer = await run_in_threadpool(self._answer, call)
+        except Exception as exc:
+            return error_response(exc)
+        finally:
+            self.gate.leave()
+        return JSONResponse(completion(call, answer))
+
+    async def _call(self, request: Request) -> ChatCall:
+        raw = await request.body()
+        if len(raw) > MAX_BODY_BYTES:
+            raise InputError(f"the request body is {len(raw):,} bytes; the limit is "
+                             f"{MAX_BODY_BYTES:,}")
+        try:
+            body = json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InputError(f"the request body is not valid JSON: {exc}") from None
+        call = parse_call(self.bot, body)
+        # Fail before any byte of a stream is sent, so the status code can still say why.
+        await run_in_threadpool(self.bot.generator, call.backend)
+        return call
+
+    def _events(self, call: ChatCall) -> Iterator[str | Answer]:
+        return self.bot.stream(call.question, call.history, model=call.backend,
+                               temperature=call.temperature, max_tokens=call.max_tokens)
+
+    def _answer(self, call: ChatCall) -> Answer:
+        final = None
+        for event in self._events(call):
+            if isinstance(event, Answer):
+                final = event
+        assert final is not None, "Bot.stream always ends with an Answer"
+        return failed(final)
+
+    async def _sse(self, call: ChatCall) -> AsyncIterator[str]:
+        async with self.gate.running():
+            try:
+                async for chunk in iterate_in_threadpool(chunks(call, self._events(call))):
+                    yield f"data: {json.dumps(chunk)}\n\n"
+            except Exception as exc:  # the status is sent; the error goes in the stream
+                yield f"data: {bytes(error_response(exc).body).decode()}\n\n"
+            yield "data: [DONE]\n\n"
+
+
+def api_routes(bot: Bot, gate: Gate) -> list[BaseRoute]:
+    """The /v1 routes for ``bot``, ready to put on any Starlette or FastAPI app."""
+    api = ChatAPI(bot, gate)
+    return [Route("/v1/models", api.models, methods=["GET"]),
+            Route("/v1/chat/completions", api.chat, methods=["POST"])]
+
+
+Lifespan = Callable[[Any], AbstractAsyncContextManager[None]]
+
+
+def build_api_app(routes: Sequence[BaseRoute], lifespan: Lifespan) -> Any:
+    """A server of these routes alone (``citebot api``: no web page)."""
+    from fastapi import FastAPI
+
+    return FastAPI(title="citebot API", docs_url=None, redoc_url=None, openapi_url=None,
+                   routes=list(routes), lifespan=lifespan)
