@@ -119,3 +119,26 @@ def cosine(a: Sequence[float], b: Sequence[float]) -> float:
     na = math.sqrt(sum(x * x for x in a))
     nb = math.sqrt(sum(y * y for y in b))
     return dot / (na * nb) if na and nb else 0.0
+
+
+_QUANTITY_ASK = re.compile(r"\bhow (many|much|large|big|long|old|often|fast)\b|\bwhat\b[^?]{0,30}"
+                           r"\b(share|percentage|proportion|size|number|amount|price|cost)\b",
+                           re.I)
+_YEAR_ASK = re.compile(r"\b(which|what) year\b|\bwhen (was|were|did|is|will)\b|\bsince when\b",
+                       re.I)
+_QUANTITY = re.compile(r"(?<![\w-])\d[\d,.]*\b|\b(dozens?|hundreds?|thousands?|millions?|"
+                       r"billions?|trillions?|twice|half|percent)\b", re.I)
+_YEAR = re.compile(r"\b(1[89]|20)\d\d\b")
+
+
+def answers_the_kind(question: str, sentence: str) -> bool:
+    """Whether ``sentence`` can be an answer of the kind the question asks for: a figure to
+    'how many' (not the 4 of 'GPT-4') holding every figure the question names ('... in
+    2030?'), a year to 'in which year'. A quoted sentence that fails this only shares words
+    with the question. Other questions pass: 'Why did X find 90%?' may be answered by the
+    sentence that corrects the figure."""
+    if _YEAR_ASK.search(question) and not _YEAR.search(sentence):
+        return False
+    if _QUANTITY_ASK.search(question):
+        return bool(_QUANTITY.search(sentence)) and numbers(question) <= numbers(sentence)
+    return True

@@ -31,3 +31,17 @@ def test_numbers_and_normalise() -> None:
     assert numbers("GPT-4 has 1,750 params, 30% more") == {"4", "1750", "30"}
     normalised = normalise("  Reinforcement   Learning’s\nFEEDBACK ")
     assert normalised == "reinforcement learning's feedback"
+
+
+def test_a_quoted_sentence_must_answer_the_kind_of_question() -> None:
+    from bot.text import answers_the_kind
+
+    assert not answers_the_kind("How many parameters does GPT-4 have?", "GPT-4, BERT, Claude.")
+    assert answers_the_kind("How many words was GPT-3 trained on?",
+                            "GPT-3 was trained on over 300 billion words.")
+    assert answers_the_kind("How many tokens are LLMs trained on?", "trillions of tokens")
+    assert not answers_the_kind("In which year was the transformer introduced?",
+                                "Transformers were introduced by Google.")
+    assert not answers_the_kind("What is the projected market size in 2030?",
+                                "By 2026, 80% of firms will use it.")
+    assert answers_the_kind("Why did Accenture find a 90% boost?", "Accenture reports 20-30%.")

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from bot.backends.base import Availability, GenerationRequest
 from bot.prompt import NO_ANSWER
-from bot.text import LIST_BULLET
+from bot.text import LIST_BULLET, answers_the_kind
 
 MIN_RELEVANCE = 0.45
 MAX_SENTENCES = 3
@@ -26,7 +26,8 @@ class ExtractiveGenerator:
         chosen, seen = [], set()
         for ev in ranked:
             sentence = ev.best_sentence.strip()
-            if ev.relevance < MIN_RELEVANCE or not sentence or sentence in seen:
+            if (ev.relevance < MIN_RELEVANCE or not sentence or sentence in seen
+                    or not answers_the_kind(request.question, sentence)):
                 continue
             seen.add(sentence)
             chosen.append(f"{LIST_BULLET.sub('', sentence).rstrip('.')} [{ev.number}].")
