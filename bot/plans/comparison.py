@@ -22,13 +22,18 @@ from bot.plans import (
     named_document,
     parts_of,
     piece,
+    statements,
     terms,
+    weighted_overlap,
 )
 from bot.plans.listing import best_lists, list_block, source_line, with_retrieved
 from bot.plans.tables import Table, block_from_rows, candidate_tables, matching_rows
 from bot.schema import Chunk, Part, Passage
 
 MAX_ROWS = 10
+ASPECT_MATCH = 0.4
+ASPECT_STATEMENTS = 3
+MAX_ASPECT_SECTIONS = 3
 MIN_ENTITY_MATCH = 0.3
 """A column names a thing compared when it holds this share of the phrase's words: the phrase
 often carries the aspect too ('the architectures behind LLMs' names 'Large Language Models')."""
@@ -53,7 +58,43 @@ def plan_comparison(question: str, entities: Sequence[str], passages: Sequence[P
     fitting = [(score, t) for score, t in ranked if score >= MIN_ENTITY_MATCH]
     draft = (_table_draft(entities, fitting, asked, passages, library) if fitting
              else _labelled_sections(entities, passages, library, named))
-    return _with_entity_lists(draft, question, entities, passages, library)
+    draft = _with_entity_lists(draft, question, entities, passages, library)
+    return _with_aspect_sections(draft, question, ignore, passages, library, entities)
+
+
+def _with_aspect_sections(draft: Draft | None, question: str, ignore: str,
+                          passages: Sequence[Passage], library: Library,
+                          entities: Sequence[str]) -> Draft | None:
+    """For a question about particular aspects ('how do fine-tuning and evaluation differ'),
+    the retrieved sections whose heading names one ('Customizability & Fine-Tuning'): their
+    first statements, which is where articles compare in prose."""
+    blocks, chunks = [], []
+    seen = set()
+    for p in passages:
+        key = (p.doc_id, p.chunk.heading_path)
+        if not p.chunk.heading_path or key in seen:
+            continue
+        seen.add(key)
+        if weighted_overlap(p.chunk.heading_path[-1], question, library.idf,
+                            ignore=ignore) < ASPECT_MATCH:
+            continue
+        section = [c for c in library.section(*key) if c.heading_path == key[1]]
+        found = [x for c, part in parts_of(section, "paragraph") for x in statements(c, part)]
+        title = next((piece(c, h.start, h.end, strip_bullet=False)
+                      for c, h in parts_of(section, "heading")), None)
+        if found:
+            blocks.append(DraftBlock("bullets", tuple(found[:ASPECT_STATEMENTS]), title=title))
+            chunks += section
+        if len(blocks) == MAX_ASPECT_SECTIONS:
+            break
+    if not blocks:
+        return draft
+    if draft is None:
+        return Draft("comparison", tuple(blocks), with_retrieved(passages, chunks),
+                     intro=f"How the sources compare {entities[0]} and {entities[1]}:",
+                     lead_passages=tuple(passages[:3]))
+    return Draft(draft.shape, (*draft.blocks, *blocks), with_retrieved(draft.passages, chunks),
+                 intro=draft.intro, lead_passages=draft.lead_passages)
 
 
 def _with_entity_lists(draft: Draft | None, question: str, entities: Sequence[str],

@@ -11,15 +11,16 @@ from collections.abc import Callable, Sequence
 from bot.cite import quotable_spans
 from bot.plans import Draft, DraftBlock, Library, Piece, piece, weighted_overlap
 from bot.plans.listing import best_lists, with_retrieved
+from bot.plans.tables import matching_rows, table_block
 from bot.schema import Passage
 from bot.text import cosine
 
 MIN_DENSE = 0.35
 MIN_COVERAGE = 0.5
-PER_DOCUMENT = 2
+PER_DOCUMENT = 3
 LIST_ITEMS = 8
 MIN_SENTENCE_SCORE = 0.6
-NEAR_BEST = 0.1
+NEAR_BEST = 0.15
 LEXICAL_WEIGHT = 0.5
 """A sentence's score is its cosine to the question plus half the idf-weighted share of the
 question's words it holds; a document's sentences count when they score MIN_SENTENCE_SCORE
@@ -51,15 +52,20 @@ def plan_cross_document(question: str, passages: Sequence[Passage], library: Lib
                                      labels=found.labels[:LIST_ITEMS],
                                      caption=source_name(library, doc)))
             continue
+        rows = [m for m, _ in matching_rows(question, by_doc[doc], library, doc)]
+        if rows:  # a row of the document's table names what was asked
+            block, _ = table_block([(m, 1.0) for m in rows])
+            blocks.append(DraftBlock("table", header=block.header, rows=block.rows,
+                                     caption=source_name(library, doc)))
         best = sorted((x for x in scored if x[1] == doc), key=lambda x: -x[0])
         picked = [s for score, _, s in best if score >= MIN_SENTENCE_SCORE
                   and score >= best[0][0] - NEAR_BEST][:PER_DOCUMENT]
         if picked:
             blocks.append(DraftBlock("bullets", tuple(sorted(picked, key=lambda s: s.start)),
-                                     caption=source_name(library, doc)))
-    if len(blocks) < 2:
+                                     caption="" if rows else source_name(library, doc)))
+    if len({b.caption for b in blocks if b.caption}) < 2:
         return None
-    chunks = [i.chunk for b in blocks for i in b.items]
+    chunks = [p.chunk for b in blocks for p in (*b.items, *(c for r in b.rows for c in r if c))]
     return Draft("cross_document", tuple(blocks), with_retrieved(passages, chunks),
                  intro="What each source says:", lead_passages=tuple(passages[:3]))
 

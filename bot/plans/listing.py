@@ -25,7 +25,13 @@ from bot.plans import (
     weighted_overlap,
     without_names,
 )
-from bot.plans.tables import RowMatch, matching_rows, table_block
+from bot.plans.tables import (
+    RowMatch,
+    block_from_rows,
+    matching_rows,
+    table_block,
+    whole_tables,
+)
 from bot.schema import Chunk, Passage
 
 MIN_ITEMS = 2
@@ -61,6 +67,14 @@ def plan_list(question: str, passages: Sequence[Passage], library: Library) -> D
     best = max(_containers(question, passages, library, named), key=lambda c: c.score,
                default=None)
     rows = matching_rows(question, passages, library, named)
+    tables = whole_tables(question, passages, library, named)
+    if tables and (best is None or tables[0][1] > best.score) and (
+            not rows or tables[0][1] >= rows[0][1]):
+        table = tables[0][0]
+        block, chunks = block_from_rows(table, table.rows, range(len(table.header.cells)))
+        return Draft("list", (block,), with_retrieved(passages, chunks),
+                     intro=source_line(library, table.doc_id),
+                     lead_passages=tuple(passages[:3]))
     if rows and (best is None or rows[0][1] > best.score):
         return table_block_draft("list", question, rows, passages, library)
     if best is None or best.score < MIN_SCORE:

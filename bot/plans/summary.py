@@ -26,13 +26,15 @@ from bot.plans.listing import source_line, with_retrieved
 from bot.plans.tables import tables_in
 from bot.schema import Chunk, Passage
 
-MAX_STATEMENTS = 14
+MAX_STATEMENTS = 18
 MAX_NAMES = 10
 MIN_NAMES = 3
 MAX_NAME = 60
 MAJORITY = 0.6
-_TELLING = re.compile(r"\d|\b(is|are) (a|an|the) (subset|type|kind|form|part|category)\b|"
-                      r"\brefers? to\b|\bumbrella\b|\bmeans\b", re.I)
+_TELLING = re.compile(r"\d|\b(is|are) (a|an|the)\b|\brefers? to\b|\bmeans\b|\bdefined as\b|"
+                      r"\bknown as\b|\bsuch as\b|\binclud(e|es|ing)\b", re.I)
+"""A statement an outline wants besides a section's first: a figure, a definition, examples."""
+TELLING_PER_SECTION = 2
 _NAME_END = re.compile(r"\s+[–—-]\s+|:\s|\.\s|\.$")
 
 
@@ -98,8 +100,8 @@ def _key_statements(section: Sequence[Chunk]) -> list[Piece]:
     wants first. A section of only list items or table rows gives its first one."""
     found = [s for c, p in parts_of(section, "paragraph") for s in statements(c, p)]
     if found:
-        telling = next((s for s in found[1:] if _TELLING.search(s.text)), None)
-        return [found[0], telling] if telling else [found[0]]
+        telling = [s for s in found[1:] if _TELLING.search(s.text)]
+        return [found[0], *telling[:TELLING_PER_SECTION]]
     for chunk, part in parts_of(section, "item"):
         first = piece(chunk, part.start, part.end)
         if first:

@@ -82,6 +82,21 @@ def matching_rows(question: str, passages: Sequence[Passage], library: Library,
     return sorted(out, key=lambda m: -m[1])
 
 
+def whole_tables(question: str, passages: Sequence[Passage], library: Library,
+                 named: str | None) -> list[tuple[Table, float]]:
+    """Tables the question asks for whole: its words name most of the table's columns
+    ('which categories, with example tools, does the table list' for 'Category | Examples |
+    Use Cases'), best first."""
+    out = []
+    for table in candidate_tables(passages, library, named):
+        if named and table.doc_id != named:
+            continue
+        share = weighted_overlap(" ".join(table.columns()), question, library.idf)
+        if share >= ROW_MATCH:
+            out.append((table, share))
+    return sorted(out, key=lambda ts: -ts[1])
+
+
 def table_block(matches: Sequence[tuple[RowMatch, float]]) -> tuple[DraftBlock, list[Chunk]]:
     """The rows of the best match's table that were matched, as a table block."""
     table = matches[0][0].table
