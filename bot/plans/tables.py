@@ -15,6 +15,10 @@ ROW_MATCH = 0.6
 question: 'audio generation' in 'Which examples are listed for audio generation?'."""
 
 
+WHOLE_TABLE = 0.5
+"""A table is asked for whole when the question holds this share of its column names' words."""
+
+
 @dataclass(frozen=True)
 class Table:
     """One table of one document: its header and its rows, each row with the chunk holding it."""
@@ -66,8 +70,10 @@ def candidate_tables(passages: Sequence[Passage], library: Library, named: str |
 
 def matching_rows(question: str, passages: Sequence[Passage], library: Library,
                   named: str | None, *, ignore: str = "") -> list[tuple[RowMatch, float]]:
-    """Rows whose label the question names, best first, with their scores. Words of
-    ``ignore`` (the things compared) do not count as naming a row."""
+    """Rows whose label the question names, best first. A row's score is that share, scaled
+    down when the label is a small part of what the question asks ('Applications' for
+    'healthcare uses ... applications by industry'). Words of ``ignore`` (the things
+    compared) do not count as naming a row."""
     idf = library.idf
     out = []
     for table in candidate_tables(passages, library, named):
@@ -77,8 +83,9 @@ def matching_rows(question: str, passages: Sequence[Passage], library: Library,
             label = table.label(row)
             share = weighted_overlap(label, question, idf, ignore=ignore)
             if share >= ROW_MATCH:
-                match = RowMatch(table, row, share)
-                out.append((match, share))
+                covered = weighted_overlap(question, label, idf, ignore=ignore)
+                score = share * (0.5 + 0.5 * covered)
+                out.append((RowMatch(table, row, score), score))
     return sorted(out, key=lambda m: -m[1])
 
 
@@ -92,7 +99,7 @@ def whole_tables(question: str, passages: Sequence[Passage], library: Library,
         if named and table.doc_id != named:
             continue
         share = weighted_overlap(" ".join(table.columns()), question, library.idf)
-        if share >= ROW_MATCH:
+        if share >= WHOLE_TABLE:
             out.append((table, share))
     return sorted(out, key=lambda ts: -ts[1])
 
