@@ -81,15 +81,23 @@ def structured_events(request: AnswerRequest, draft: Draft, generator: Generator
         text = f"{head}\n\n{tail}"
         yield f"\n\n{tail}"
     timings["total"] = time.perf_counter() - started
-    shown = {p.chunk.chunk_id for p in draft.passages}
-    cited = tuple(Passage(c, 0.0) for c in numbering.chunks() if c.chunk_id not in shown)
     return_answer = Answer(
-        text=text, citations=tuple(numbering.citations), passages=(*draft.passages, *cited),
+        text=text, citations=tuple(numbering.citations),
+        passages=_cited_first(draft.passages, numbering),
         abstained=False, query_used=request.query_used, question=request.question,
         sentences=(*cell_sentences(blocks), *sentences),
         dropped=closing.dropped if closing else (), timings=dict(timings), model=request.model,
         complete=not error, error=error, shape=draft.shape, blocks=blocks)
     yield return_answer
+
+
+def _cited_first(passages: Sequence[Passage], numbering: Numbering) -> tuple[Passage, ...]:
+    """The passages the answer stands on, in the order it cites them, then the rest of what
+    was gathered: for a breadth answer the plan, not the first retrieval, found its evidence."""
+    by_id = {p.chunk.chunk_id: p for p in passages}
+    cited = [by_id.get(c.chunk_id, Passage(c, 0.0)) for c in numbering.chunks()]
+    used = {p.chunk.chunk_id for p in cited}
+    return (*cited, *(p for p in passages if p.chunk.chunk_id not in used))
 
 
 def _new_statements(sentences: Sequence[Sentence], blocks: Sequence[Block],
