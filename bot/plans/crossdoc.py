@@ -19,6 +19,9 @@ MIN_DENSE = 0.35
 MIN_COVERAGE = 0.5
 PER_DOCUMENT = 3
 LIST_ITEMS = 8
+LIST_HEADING = 0.5
+"""A document's list stands for what it says only when its heading is about the question:
+a list under 'LLMs' is not what an article says about whether ChatGPT is an LLM."""
 MIN_SENTENCE_SCORE = 0.6
 NEAR_BEST = 0.15
 LEXICAL_WEIGHT = 0.5
@@ -43,7 +46,8 @@ def plan_cross_document(question: str, passages: Sequence[Passage], library: Lib
     scored = [(cosine(vectors[0], v) + LEXICAL_WEIGHT * weighted_overlap(
         question, s.text, library.idf), doc, s)
         for (doc, s), v in zip(candidates, vectors[1:], strict=True)]
-    lists = {c.doc_id: c for c in best_lists(question, passages, library, per_document=True)}
+    lists = {c.doc_id: c for c in best_lists(question, passages, library, per_document=True)
+             if c.heading >= LIST_HEADING}
     blocks = []
     for doc in by_doc:
         if doc in lists:  # the document gives a list of what was asked: all of it

@@ -57,6 +57,7 @@ class Container:
     title: Piece | None
     chunks: tuple[Chunk, ...]
     score: float
+    heading: float = 0.0  # share of the question's words (idf-weighted) in the heading path
 
 
 def plan_list(question: str, passages: Sequence[Passage], library: Library) -> Draft | None:
@@ -158,7 +159,7 @@ def _containers(question: str, passages: Sequence[Passage], library: Library,
             continue  # neither the heading nor any item is about what the question asks
         score = heading + 0.5 * retrieved + 0.5 * listed + (0.3 if named else 0.0)
         title = _heading_piece(library.section(doc_id, path), path)
-        out.append(Container(doc_id, path, items, labels, title, chunks, score))
+        out.append(Container(doc_id, path, items, labels, title, chunks, score, heading))
     return out
 
 
