@@ -12,6 +12,7 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.cite import is_instruction
 from bot.schema import Chunk, Part, Passage
@@ -83,6 +84,15 @@ class Library:
     retrieve: Retrieve
     idf: Callable[[str], float] = lambda term: 1.0
     _by_doc: dict[str, list[Chunk]] = field(default_factory=dict)
+    _tables: list[Any] | None = None
+
+    def tables(self) -> list[Any]:
+        """Every table of every document (``bot.plans.tables.Table``), read once."""
+        if self._tables is None:
+            from bot.plans.tables import tables_in
+
+            self._tables = tables_in(self.chunks)
+        return self._tables
 
     def doc_chunks(self, doc_id: str) -> list[Chunk]:
         if not self._by_doc:

@@ -27,7 +27,7 @@ from bot.plans import (
     weighted_overlap,
 )
 from bot.plans.listing import best_lists, list_block, source_line, with_retrieved
-from bot.plans.tables import Table, block_from_rows, candidate_tables, matching_rows
+from bot.plans.tables import Table, block_from_rows, matching_rows
 from bot.schema import Chunk, Part, Passage
 
 MAX_ROWS = 10
@@ -46,13 +46,16 @@ def plan_comparison(question: str, entities: Sequence[str], passages: Sequence[P
                     library: Library) -> Draft | None:
     """A table of the aspects on which the sources compare the two things, or None."""
     named = named_document(question, library)
-    tables = candidate_tables(passages, library, named)
+    # Every table is a candidate (a corpus has few): the columns must name both things, and
+    # retrieval only decides which one leads. A named document's own tables, or none.
+    tables = [t for t in library.tables() if not named or t.doc_id == named]
     if len(entities) < 2:
         entities = _entities_from_tables(tables, passages, named)
     if len(entities) < 2:
         return None
     ignore = f"{' '.join(entities)} {_GENERIC}"
-    asked = [m for m, _ in matching_rows(question, passages, library, named, ignore=ignore)]
+    asked = [m for m, _ in matching_rows(question, passages, library, named, ignore=ignore,
+                                         everywhere=True)]
     ranked = sorted(((_fit(t, entities, passages, named), t) for t in tables),
                     key=lambda st: -st[0])
     fitting = [(score, t) for score, t in ranked if score >= MIN_ENTITY_MATCH]

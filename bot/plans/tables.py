@@ -69,14 +69,17 @@ def candidate_tables(passages: Sequence[Passage], library: Library, named: str |
 
 
 def matching_rows(question: str, passages: Sequence[Passage], library: Library,
-                  named: str | None, *, ignore: str = "") -> list[tuple[RowMatch, float]]:
+                  named: str | None, *, ignore: str = "", everywhere: bool = False
+                  ) -> list[tuple[RowMatch, float]]:
     """Rows whose label the question names, best first. A row's score is that share, scaled
     down when the label is a small part of what the question asks ('Applications' for
     'healthcare uses ... applications by industry'). Words of ``ignore`` (the things
-    compared) do not count as naming a row."""
+    compared) do not count as naming a row. The tables are those of the retrieved passages'
+    sections, or with ``everywhere`` every table of the library."""
     idf = library.idf
     out = []
-    for table in candidate_tables(passages, library, named):
+    tables = library.tables() if everywhere else candidate_tables(passages, library, named)
+    for table in tables:
         if named and table.doc_id != named:
             continue
         for row in table.rows:
