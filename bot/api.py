@@ -28,7 +28,7 @@ from bot.schema import Answer, Document, Passage
 from bot.settings import Settings, load_settings
 from bot.shape import BREADTH, classify
 from bot.store import IndexInfo, Store, connect
-from bot.structured import plan, structured_events
+from bot.structured import BREADTH_K, nth_item_query, plan, structured_events
 
 log = logging.getLogger(__name__)
 HistoryItem = Turn | Mapping[str, str] | tuple[str, str] | str
@@ -38,9 +38,6 @@ HistoryItem = Turn | Mapping[str, str] | tuple[str, str] | str
 _ESCAPE_SEQUENCE = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|[@-_])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
 _ONLY_MARKERS = re.compile(r"^[\s\[\]\d,;.!?]*$")
-BREADTH_K = 12
-"""Passages retrieved for a breadth question: its plan follows them to whole lists, tables
-and documents, and a cross-document answer needs more than one article's best chunks."""
 
 
 class Bot:
@@ -153,7 +150,10 @@ class Bot:
         question = self.check_question(question)
         generator = self.generator(model)
         started = time.perf_counter()
-        query = rewrite_query(question, normalise_history(history))
+        turns = normalise_history(history)
+        query = (nth_item_query(question, [(t.role, t.content) for t in turns], self.library,
+                                self.retriever.retrieve) if turns else None
+                 ) or rewrite_query(question, turns)
         k = top_k or self.settings.top_k
         embed = self._embed.embed_documents
         shape = classify(query)

@@ -10,8 +10,9 @@ so what was streamed is exactly what the final answer holds.
 from __future__ import annotations
 
 import logging
+import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from bot.answer import (
     AnswerRequest,
@@ -32,9 +33,12 @@ from bot.plans.crossdoc import plan_cross_document
 from bot.plans.listing import plan_list
 from bot.plans.summary import plan_summary
 from bot.schema import Answer, Block, Citation, Passage, Sentence
-from bot.shape import Shape
+from bot.shape import Shape, classify
 
 log = logging.getLogger(__name__)
+BREADTH_K = 12
+"""Passages retrieved for a breadth question: its plan follows them to whole lists, tables
+and documents, and a cross-document answer needs more than one article's best chunks."""
 MIN_WORDS = 6
 REPEAT = 0.8
 
@@ -135,3 +139,49 @@ def _closing(request: AnswerRequest, draft: Draft, generator: Generator, embed: 
         return None, error
     checked = cite(text, evidence, embed)
     return (checked if checked.sentences else None), error
+
+
+_ORDINALS = {w: i for i, w in enumerate(
+    "first second third fourth fifth sixth seventh eighth ninth tenth".split(), start=1)}
+_NTH = re.compile(r"\bthe\s+(" + "|".join(_ORDINALS) + r"|last)\s+(one|item|point|entry)\b",
+                  re.IGNORECASE)
+_BULLET_LINE = re.compile(r"^- (.+)$", re.MULTILINE)
+
+
+def nth_item_query(question: str, history: Sequence[tuple[str, str]], library: Library,
+                   retrieve: Callable[[str, int], list[Passage]]) -> str | None:
+    """'Tell me more about the fifth one' after a list: the fifth item, as the query. The
+    item comes from the last answer's bullets, or, when the history holds only the earlier
+    question, from the list that question gets."""
+    match = _NTH.search(question)
+    if not match or not history:
+        return None
+    items = _last_answer_items(history) or _listed_items(history, library, retrieve)
+    word = match.group(1).lower()
+    n = len(items) if word == "last" else _ORDINALS[word]
+    return items[n - 1] if 0 < n <= len(items) else None
+
+
+def _last_answer_items(history: Sequence[tuple[str, str]]) -> list[str]:
+    for role, content in reversed(history):
+        if role == "assistant":
+            return [_plain(m.group(1)) for m in _BULLET_LINE.finditer(content)]
+    return []
+
+
+def _listed_items(history: Sequence[tuple[str, str]], library: Library,
+                  retrieve: Callable[[str, int], list[Passage]]) -> list[str]:
+    last = next((content for role, content in reversed(history) if role == "user"), "")
+    if classify(last).kind != "list":
+        return []
+    draft = plan_list(last, retrieve(last, BREADTH_K), library)
+    if draft is None:
+        return []
+    block = draft.blocks[0]
+    labels = block.labels or tuple(None for _ in block.items)
+    return [_plain(f"{label.text}: {item.text}" if label else item.text)
+            for item, label in zip(block.items, labels, strict=True)]
+
+
+def _plain(text: str) -> str:
+    return " ".join(re.sub(r"\[\d+\]|…", " ", text.replace("**", "")).split())

@@ -55,6 +55,18 @@ def test_a_numbered_list_over_two_chunks_comes_back_whole(bot: Bot) -> None:
     resolves(bot, answer)
 
 
+def test_the_nth_one_after_a_list_is_that_item(bot: Bot) -> None:
+    """'Tell me more about the seventh one': from the previous answer's bullets, or (with only
+    the earlier question in the history) from the list that question gets."""
+    listed = bot.ask("List the 10 questions to ask before choosing a database.")
+    history = [("user", "List the 10 questions to ask before choosing a database."),
+               ("assistant", listed.text)]
+    for turns in (history, history[:1]):
+        answer = bot.ask("Tell me more about the seventh one.", history=turns)
+        assert answer.query_used.startswith("Scaling strategy"), answer.query_used
+        assert "Plan for growth over the next three years" in answer.text
+
+
 def test_a_comparison_is_a_table_with_a_citation_in_every_cell(bot: Bot) -> None:
     answer = bot.ask("What are the main differences between SQL and NoSQL databases?")
     assert answer.shape == "comparison"
