@@ -8,7 +8,16 @@ from pathlib import Path
 import pytest
 
 from bot.errors import InputError
-from bot.evaluate import Question, Report, aggregate, load_questions, percentile, score
+from bot.evaluate import (
+    Question,
+    Report,
+    aggregate,
+    by_category,
+    by_kind,
+    load_questions,
+    percentile,
+    score,
+)
 from bot.report import compare_table, read_report, summary_table, write_report
 from bot.schema import Answer, Chunk, Citation, Passage, Sentence
 
@@ -118,3 +127,32 @@ def test_reports_round_trip_and_compare(tmp_path: Path) -> None:
     table = compare_table(report, worse)
     assert "fact_recall" in table and "worse" in table
     assert "hit@5" in summary_table(report)
+
+
+def test_metrics_per_kind_and_bars_on_a_group(tmp_path: Path) -> None:
+    """Each question's kind is read (default 'fact'), every metric is reported per kind, and a
+    bar names a group's metric; a group the report lacks misses its bar."""
+    from ui.cli import missed_bar, parse_bars
+
+    path = tmp_path / "q.jsonl"
+    path.write_text(json.dumps({"id": "a", "question": "List them", "kind": "list"}) + "\n"
+                    + json.dumps({"id": "b", "question": "What is it?"}) + "\n")
+    assert [q.kind for q in load_questions(path)] == ["list", "fact"]
+    listed = Question(id="l", question="Which?", kind="list", key_facts=(("rlhf",), ("x",)),
+                      category="breadth")
+    results = [score(listed, answer("RLHF [2].")), score(RLHF, answer("No idea [2]."))]
+    report = Report(metrics=aggregate(results), results=results, model="m", settings={},
+                    by_kind=by_kind(results), by_category=by_category(results))
+    assert report.metric("kind:list/fact_recall") == 0.5
+    assert report.metric("kind:fact/fact_recall") == 0.0
+    assert report.metric("category:breadth/fact_recall") == 0.5
+    assert report.metric("kind:summary/fact_recall") is None
+    assert "kind" in summary_table(report) and "list" in summary_table(report)
+    (bar,) = parse_bars(("kind:list/fact_recall=0.6",), "under")
+    assert missed_bar(report, *bar) == "kind:list/fact_recall = 0.500 is under the bar 0.6"
+    assert missed_bar(report, "kind:list/fact_recall", "under", 0.4) == ""
+    assert "not in the report" in missed_bar(report, "kind:summary/fact_recall", "under", 0.1)
+    with pytest.raises(InputError, match="unknown metric 'kind:list/speed'"):
+        parse_bars(("kind:list/speed=1",), "under")
+    with pytest.raises(InputError, match="unknown metric 'team:x/fact_recall'"):
+        parse_bars(("team:x/fact_recall=1",), "under")

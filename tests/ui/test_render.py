@@ -42,3 +42,27 @@ def test_abstained_and_incomplete_answers_look_different() -> None:
 
 def test_highlight_without_the_quote_only_escapes() -> None:
     assert highlight("<a>", "zzz") == "&lt;a&gt;"
+
+
+def test_a_structured_answer_renders_a_table_with_a_badge_in_every_cell() -> None:
+    from bot.schema import Block, Cell
+
+    table = Block("table", header=("Aspect", "A", "B"),
+                  rows=((Cell("Scope", (1,)), Cell("Text <only>", (2,)), Cell("All", (3,))),))
+    bullets = Block("bullets", items=(Cell("**Name**: one thing", (4, 5)),),
+                    title=Cell("Things", (6,)))
+    answer = Answer(text="", citations=(), passages=(), abstained=False, query_used="q",
+                    shape="comparison", blocks=(table, bullets))
+    out = answer_message(answer)
+    assert '<table class="answer-table">' in out and "<th>Aspect</th>" in out
+    assert out.count("<td>") == 3 and 'Text &lt;only&gt; <span class="cite">[2]</span>' in out
+    assert "<li><strong>Name</strong>: one thing" in out and "answered as: comparison" in out
+    assert '<span class="cite">[4]</span><span class="cite">[5]</span>' in out
+
+
+def test_the_streaming_draft_renders_the_markdown_it_will_become() -> None:
+    from ui.render import markdown_html
+
+    out = markdown_html("From “T”:\n\n| Aspect | A |\n|---|---|\n| Scope [1] | x [2] |\n\n- a [3]")
+    assert "<th>Aspect</th>" in out and '<td>Scope <span class="cite">[1]</span></td>' in out
+    assert "<li>a " in out and "---" not in out
