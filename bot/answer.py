@@ -151,16 +151,24 @@ def answer_events(request: AnswerRequest, generator: Generator, embed: Embed) ->
                                     evidence, request.temperature, request.max_tokens)
     draft, error = "", ""
     try:
-        for piece in generator.stream(gen_request):
+        for piece in timed_stream(generator, gen_request, timings, started):
             if not draft:
-                timings["first_token"] = timings["first_content"] = (
-                    time.perf_counter() - started)
+                timings["first_content"] = timings["first_token"]
             draft += piece
             yield piece
     except GenerationError as exc:
         error = str(exc)
     timings["generate"] = time.perf_counter() - started
     yield _finish(request, evidence, draft, error, cached, timings, started)
+
+
+def timed_stream(generator: Generator, request: GenerationRequest, timings: dict[str, float],
+                 started: float) -> Iterator[str]:
+    """The generator's pieces, noting when the first one came (``first_token``, seconds from
+    ``started``)."""
+    for piece in generator.stream(request):
+        timings.setdefault("first_token", time.perf_counter() - started)
+        yield piece
 
 
 def _finish(request: AnswerRequest, evidence: tuple[Evidence, ...], draft: str, error: str,

@@ -22,6 +22,7 @@ from bot.answer import (
     declined,
     memo,
     select_evidence,
+    timed_stream,
 )
 from bot.backends.base import GenerationRequest, Generator
 from bot.cite import CitedAnswer, Embed, cite, lexical_support
@@ -127,10 +128,7 @@ def _closing(request: AnswerRequest, draft: Draft, generator: Generator, embed: 
                             evidence, request.temperature, request.max_tokens)
     text, error = "", ""
     try:
-        for piece in generator.stream(gen):
-            if not text:
-                timings["first_token"] = time.perf_counter() - started
-            text += piece
+        text = "".join(timed_stream(generator, gen, timings, started))
     except GenerationError as exc:
         error = str(exc)
         log.warning("the closing paragraph failed: %s", exc)

@@ -171,8 +171,7 @@ def sources_panel(answer: Answer | None, documents: Mapping[str, Document | None
 
 def passage_card(citations: Sequence[Citation], document: Document | None) -> str:
     """One passage with each of its cited spans marked (``id="cite-N"``), in text order."""
-    first = citations[0]
-    text = first.passage_text
+    text = citations[0].passage_text
     placed = sorted(((text.find(c.quote), c) for c in citations if c.quote), key=lambda x: x[0])
     html_parts, pos, anchors = [], 0, []
     for at, c in placed:
@@ -184,27 +183,24 @@ def passage_card(citations: Sequence[Citation], document: Document | None) -> st
                           f"{escape(c.quote)}<sup>{c.number}</sup></mark>")
         pos = at + len(c.quote)
     html_parts.append(escape(text[pos:]))
-    path = " › ".join(first.heading_path)
-    numbers = "".join(f'<span class="badge">{c.number}</span>' for c in citations)
-    card = [f'<div class="source" id="source-{first.number}">',
-            f"<h4>{numbers}{escape(first.title)}</h4>", f'<div class="path">{escape(path)}</div>',
-            f'<div class="passage">{"".join(anchors)}{"".join(html_parts)}</div>']
-    if document is not None:
-        article = article_view(document.text, first.start, first.end)
-        card.append('<details><summary>Open the whole article</summary>'
-                    f'<div class="article">{article}</div></details>')
-    card.append("</div>")
-    return "\n".join(card)
+    return _card(citations, "".join(anchors) + "".join(html_parts), document)
 
 
 def source_card(citation: Citation, document: Document | None) -> str:
-    path = " › ".join(citation.heading_path)
-    card = [f'<div class="source" id="source-{citation.number}">',
-            f'<h4><span class="badge">{citation.number}</span>{escape(citation.title)}</h4>',
-            f'<div class="path">{escape(path)}</div>',
-            f'<div class="passage">{highlight(citation.passage_text, citation.quote)}</div>']
+    return _card([citation], highlight(citation.passage_text, citation.quote), document)
+
+
+def _card(citations: Sequence[Citation], passage_html: str, document: Document | None) -> str:
+    """A source card: the citations' badges, title, heading path, the passage (already
+    marked up) and the whole article opened at the first citation's span."""
+    first = citations[0]
+    numbers = "".join(f'<span class="badge">{c.number}</span>' for c in citations)
+    card = [f'<div class="source" id="source-{first.number}">',
+            f"<h4>{numbers}{escape(first.title)}</h4>",
+            f'<div class="path">{escape(" › ".join(first.heading_path))}</div>',
+            f'<div class="passage">{passage_html}</div>']
     if document is not None:
-        article = article_view(document.text, citation.start, citation.end)
+        article = article_view(document.text, first.start, first.end)
         card.append('<details><summary>Open the whole article</summary>'
                     f'<div class="article">{article}</div></details>')
     card.append("</div>")
