@@ -151,9 +151,8 @@ class Bot:
         generator = self.generator(model)
         started = time.perf_counter()
         turns = normalise_history(history)
-        query = (nth_item_query(question, [(t.role, t.content) for t in turns], self.library,
-                                self.retriever.retrieve) if turns else None
-                 ) or rewrite_query(question, turns)
+        query = (nth_item_query(question, [(t.role, t.content) for t in turns], self.library)
+                 if turns else None) or rewrite_query(question, turns)
         k = top_k or self.settings.top_k
         embed = self._embed.embed_documents
         shape = classify(query)

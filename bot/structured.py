@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 from bot.answer import (
     AnswerRequest,
@@ -146,15 +146,15 @@ _NTH = re.compile(r"\bthe\s+(" + "|".join(_ORDINALS) + r"|last)\s+(one|item|poin
 _BULLET_LINE = re.compile(r"^- (.+)$", re.MULTILINE)
 
 
-def nth_item_query(question: str, history: Sequence[tuple[str, str]], library: Library,
-                   retrieve: Callable[[str, int], list[Passage]]) -> str | None:
+def nth_item_query(question: str, history: Sequence[tuple[str, str]], library: Library
+                   ) -> str | None:
     """'Tell me more about the fifth one' after a list: the fifth item, as the query. The
     item comes from the last answer's bullets, or, when the history holds only the earlier
     question, from the list that question gets."""
     match = _NTH.search(question)
     if not match or not history:
         return None
-    items = _last_answer_items(history) or _listed_items(history, library, retrieve)
+    items = _last_answer_items(history) or _listed_items(history, library)
     word = match.group(1).lower()
     n = len(items) if word == "last" else _ORDINALS[word]
     return items[n - 1] if 0 < n <= len(items) else None
@@ -167,12 +167,11 @@ def _last_answer_items(history: Sequence[tuple[str, str]]) -> list[str]:
     return []
 
 
-def _listed_items(history: Sequence[tuple[str, str]], library: Library,
-                  retrieve: Callable[[str, int], list[Passage]]) -> list[str]:
+def _listed_items(history: Sequence[tuple[str, str]], library: Library) -> list[str]:
     last = next((content for role, content in reversed(history) if role == "user"), "")
     if classify(last).kind != "list":
         return []
-    draft = plan_list(last, retrieve(last, BREADTH_K), library)
+    draft = plan_list(last, library.retrieve(last, BREADTH_K), library)
     if draft is None:
         return []
     block = draft.blocks[0]

@@ -183,12 +183,6 @@ def terms(text: str) -> set[str]:
     return {_NUMBER_WORDS.get(w, w) for w in content_words(text, stem=True)} - ASKING
 
 
-def overlap(query: str, text: str) -> float:
-    """Share of the query's content words found in ``text``."""
-    wanted = terms(query)
-    return len(wanted & terms(text)) / len(wanted) if wanted else 0.0
-
-
 def weighted_overlap(a: str, b: str, idf: Callable[[str], float], *, ignore: str = "") -> float:
     """Share of ``a``'s content words (minus those of ``ignore``) found in ``b``, each word
     weighted by its idf: words the whole corpus uses count for little."""
