@@ -22,11 +22,14 @@ from bot.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
+SEED_CHUNKS = 100
+"""The four seed articles at the default chunk size: 13 + 29 + 37 + 21 chunks."""
 
 
 def make_settings(tmp: Path, **overrides: object) -> Settings:
-    """Settings isolated in ``tmp``: no citebot.toml, no CITEBOT_* from the caller's shell."""
-    values = {"data_dir": tmp / "data", "corpus": (CORPUS,),
+    """Settings isolated in ``tmp``: no citebot.toml, no CITEBOT_* from the caller's shell, and
+    evaluation reports written there too (never into the checkout's eval-report/)."""
+    values = {"data_dir": tmp / "data", "corpus": (CORPUS,), "report_dir": tmp / "eval-report",
               "cache_dir": Path.home() / ".cache" / "citebot", **overrides}
     return load_settings(values, environ={}, config_file=_empty_toml(tmp))
 
