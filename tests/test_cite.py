@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections.abc import Sequence
 
 from hypothesis import given, settings
@@ -48,9 +49,22 @@ def test_parse_markers_forms() -> None:
 
 @given(st.text())
 def test_parse_markers_never_raises(text: str) -> None:
+    written = {int(n) for m in MARKER.finditer(text) for n in re.split(r"\s*[,;]\s*", m.group(1))}
     for sentence in parse_markers(text):
         assert MARKER.search(sentence.text) is None
-        assert all(n >= 0 for n in sentence.numbers)
+        assert set(sentence.numbers) <= written  # only numbers the text really carries
+
+
+SENTENCE = st.from_regex(r"[A-Z][a-z]{2,8}( [a-z]{2,8}){1,6}", fullmatch=True)
+
+
+@given(st.lists(st.tuples(SENTENCE, st.lists(st.integers(1, 999), max_size=3, unique=True)),
+                min_size=1, max_size=5))
+def test_parse_markers_gives_each_sentence_its_own_numbers(
+        parts: list[tuple[str, list[int]]]) -> None:
+    text = " ".join(f"{body}{''.join(f' [{n}]' for n in nums)}." for body, nums in parts)
+    parsed = parse_markers(text)
+    assert [(p.text, p.numbers) for p in parsed] == [(f"{b}.", tuple(ns)) for b, ns in parts]
 
 
 def test_supported_sentence_keeps_its_citation_with_quote_offsets() -> None:
