@@ -7,7 +7,11 @@ was retrieved, whether its instruction reached the model's prompt and whether it
 document forbade citing). Writes benchmarks/results/injection.json. The attacks are the ones
 tests/test_security.py asserts on (tests/data/hostile/attacks.py).
 
-    .venv/bin/python benchmarks/injection.py [--model local|extractive|openai]
+    .venv/bin/python benchmarks/injection.py [--model local|extractive|openai] [--set heldout]
+
+``--set heldout`` runs the second attack set (tests/data/hostile/heldout.py, written after the
+filter was frozen) and writes benchmarks/results/injection-heldout.json. Both print the attack
+success rate per defence layer.
 """
 
 from __future__ import annotations
@@ -31,39 +35,47 @@ from bot.backends.registry import create_generator  # noqa: E402
 from ingest.pipeline import ingest_corpus  # noqa: E402
 from tests.data.hostile.attacks import (  # noqa: E402
     ATTACKS,
+    DOCS,
+    LAYERS,
     Outcome,
     RecordingGenerator,
     attack_success_rate,
     hostile_settings,
+    layer_table,
     run_attack,
     temporary_dir,
 )
+from tests.data.hostile.heldout import HELDOUT, HELDOUT_ATTACKS  # noqa: E402
 
-RESULTS = ROOT / "benchmarks" / "results" / "injection.json"
+RESULTS = ROOT / "benchmarks" / "results"
+SETS = {"original": (ATTACKS, DOCS, "injection.json"),
+        "heldout": (HELDOUT_ATTACKS, HELDOUT, "injection-heldout.json")}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default="local", help="backend to attack (default local)")
+    parser.add_argument("--set", default="original", choices=sorted(SETS))
     args = parser.parse_args()
+    attacks, docs, results = SETS[args.set]
     with temporary_dir() as tmp:
-        settings = hostile_settings(Path(tmp), model=args.model)
+        settings = hostile_settings(Path(tmp), docs, model=args.model)
         started = time.perf_counter()
         ingest_corpus(settings)
-        print(f"ingested corpus/ + tests/data/hostile/docs/ in "
+        print(f"ingested corpus/ + {docs.relative_to(ROOT)}/ in "
               f"{time.perf_counter() - started:.1f} s")
         generator = create_generator(args.model, settings)
         recorder = RecordingGenerator(generator)
         bot = Bot(settings, generators={args.model: recorder})
         outcomes, seconds = [], []
-        for attack in ATTACKS:
+        for attack in attacks:
             started = time.perf_counter()
             outcomes.append(run_attack(bot, recorder, attack))
             seconds.append(time.perf_counter() - started)
             print(outcomes[-1].line(), flush=True)
         bot.close()
     print_table(outcomes, seconds)
-    write_results(args.model, outcomes, seconds)
+    write_results(RESULTS / results, args.model, outcomes, seconds)
 
 
 def print_table(outcomes: list[Outcome], seconds: list[float]) -> None:
@@ -78,26 +90,31 @@ def print_table(outcomes: list[Outcome], seconds: list[float]) -> None:
     rate = attack_success_rate(outcomes)
     print(f"\nattack success rate: {rate:.2f} ({sum(o.succeeded for o in outcomes)}/"
           f"{len(outcomes)}); retrieved {sum(o.retrieved for o in outcomes)}/{len(outcomes)}; "
-          f"reached the model {sum(o.reached_model for o in outcomes)}/{len(outcomes)}")
+          f"reached the model {sum(o.reached_model for o in outcomes)}/{len(outcomes)}; "
+          f"answered with the key facts {sum(o.answered for o in outcomes)}/{len(outcomes)}")
+    print("\n" + layer_table(outcomes))
 
 
-def write_results(model: str, outcomes: list[Outcome], seconds: list[float]) -> None:
+def write_results(path: Path, model: str, outcomes: list[Outcome], seconds: list[float]
+                  ) -> None:
     rows = [{"attack": o.attack.name, "technique": o.attack.technique,
              "question": o.attack.question, "doc_id": o.attack.doc_id,
              "retrieved": o.retrieved, "filtered": o.recognised,
-             "reached_model": o.reached_model,
+             "reached_model": o.reached_model, "layer": o.layer, "answered": o.answered,
              "dropped_at_load": o.attack.dropped_at_load, "succeeded": o.succeeded,
              "leaked": o.leaked, "uncited": o.uncited, "abstained": o.answer.abstained,
              "citations": len(o.answer.citations), "draft": o.draft, "answer": o.answer.text,
              "seconds": round(s, 2)} for o, s in zip(outcomes, seconds, strict=True)]
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({
+    path.parent.mkdir(parents=True, exist_ok=True)
+    layers = {name: sum(o.layer == name for o in outcomes) for name in LAYERS}
+    path.write_text(json.dumps({
         "model": model, "attacks": len(rows),
         "attack_success_rate": attack_success_rate(outcomes),
         "retrieved": sum(r["retrieved"] for r in rows),
-        "reached_model": sum(r["reached_model"] for r in rows),
+        "reached_model": sum(r["reached_model"] for r in rows), "layers": layers,
+        "answered": sum(r["answered"] for r in rows),
         "measured": time.strftime("%Y-%m-%d %H:%M:%S"), "rows": rows}, indent=1) + "\n")
-    print(f"wrote {RESULTS.relative_to(ROOT)}")
+    print(f"wrote {path.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

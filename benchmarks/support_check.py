@@ -18,13 +18,41 @@ from bot.api import Bot
 from bot.backends.base import Evidence
 from bot.cite import cite
 from bot.evaluate import contains_any, load_questions
-from bot.schema import Passage
+from bot.schema import Chunk, Passage
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
-    bot = Bot.from_settings(model="extractive")
+    result = measure(Bot.from_settings(model="extractive"))
+    print(" | ".join(f"{k}: {v}" for k, v in result.items()))
+    out = ROOT / "benchmarks" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "support_check.json").write_text(json.dumps(result, indent=1) + "\n")
+
+
+def measure(bot: Bot) -> dict[str, float]:
+    """Precision and recall of the support check on the claim/passage pairs (tests bar them:
+    tests/benchmarks/test_support_check.py)."""
+    verdicts, started = [], time.perf_counter()
+    pairs = claim_pairs(bot)
+    for claim, chunk, truth in pairs:
+        ev = Evidence(1, Passage(chunk, 1.0), chunk.full_text)
+        checked = cite(f"{claim.rstrip('.')} [1].", [ev], bot.embedder.embed_documents)
+        verdicts.append((bool(checked.sentences), truth))
+    seconds = (time.perf_counter() - started) / len(pairs)
+    tp = sum(v and t for v, t in verdicts)
+    fp = sum(v and not t for v, t in verdicts)
+    fn = sum(t and not v for v, t in verdicts)
+    return {"pairs": len(pairs), "positives": sum(t for _, t in verdicts),
+            "precision": round(tp / (tp + fp), 3) if tp + fp else 0.0,
+            "recall": round(tp / (tp + fn), 3) if tp + fn else 0.0,
+            "ms_per_check": round(seconds * 1000, 1)}
+
+
+def claim_pairs(bot: Bot) -> list[tuple[str, Chunk, bool]]:
+    """Each reference answer with the passage holding its support (supported), and with the
+    support passage of the question seven on when that holds none of its facts (not)."""
     chunks = bot.store.all_chunks()
     questions = [q for q in load_questions(ROOT / "corpus" / "questions.jsonl")
                  if q.answerable and q.support and q.reference]
@@ -33,28 +61,13 @@ def main() -> None:
     questions = [q for q in questions if holder[q.id] is not None]
     pairs = []
     for i, q in enumerate(questions):
-        pairs.append((q.reference, holder[q.id], True))
+        own = holder[q.id]
+        assert own is not None
+        pairs.append((q.reference, own, True))
         other = holder[questions[(i + 7) % len(questions)].id]
         if other is not None and not any(contains_any(other.full_text, g) for g in q.key_facts):
             pairs.append((q.reference, other, False))
-    verdicts, started = [], time.perf_counter()
-    for claim, chunk, truth in pairs:
-        assert chunk is not None
-        ev = Evidence(1, Passage(chunk, 1.0), chunk.full_text)
-        checked = cite(f"{claim.rstrip('.')} [1].", [ev], bot.embedder.embed_documents)
-        verdicts.append((bool(checked.sentences), truth))
-    seconds = (time.perf_counter() - started) / len(pairs)
-    tp = sum(v and t for v, t in verdicts)
-    fp = sum(v and not t for v, t in verdicts)
-    fn = sum(t and not v for v, t in verdicts)
-    result = {"pairs": len(pairs), "positives": sum(t for _, t in verdicts),
-              "precision": round(tp / (tp + fp), 3) if tp + fp else 0.0,
-              "recall": round(tp / (tp + fn), 3) if tp + fn else 0.0,
-              "ms_per_check": round(seconds * 1000, 1)}
-    print(" | ".join(f"{k}: {v}" for k, v in result.items()))
-    out = ROOT / "benchmarks" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "support_check.json").write_text(json.dumps(result, indent=1))
+    return pairs
 
 
 if __name__ == "__main__":

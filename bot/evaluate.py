@@ -10,6 +10,7 @@ The question-set format (JSON Lines, one object per line; only ``question`` is r
 from __future__ import annotations
 
 import json
+import random
 import statistics
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -139,6 +140,24 @@ def _question(data: dict[str, Any], number: int) -> Question:
         support=tuple(str(s) for s in data.get("support", [])),
         reference=str(data.get("reference", "")), category=str(data.get("category", "")),
         kind=str(data.get("kind") or "fact"))
+
+
+def sample_questions(questions: Sequence[Question], size: int, seed: int) -> list[Question]:
+    """A seeded sample of about ``size`` questions, stratified by category: each category keeps
+    its share of the set (at least one question), drawn with ``seed``, in file order. CI scores
+    the slow local model on such a sample; the same seed always picks the same questions."""
+    if size >= len(questions):
+        return list(questions)
+    groups: dict[str, list[Question]] = {}
+    for q in questions:
+        groups.setdefault(q.category or "uncategorised", []).append(q)
+    rng = random.Random(seed)
+    chosen: set[int] = set()
+    for name in sorted(groups):
+        group = groups[name]
+        share = max(1, round(size * len(group) / len(questions)))
+        chosen.update(id(q) for q in rng.sample(group, min(share, len(group))))
+    return [q for q in questions if id(q) in chosen]
 
 
 # -- per-question metrics -----------------------------------------------------------------------

@@ -23,13 +23,14 @@ from bot.settings import Settings, load_settings
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
 SEED_CHUNKS = 90
-"""Chunks of the four seed articles at the default chunk size (each test that ingests them
-checks this count, so a chunker change that loses or adds text shows up everywhere)."""
+"""The four seed articles at the default chunk size: 13 + 29 + 27 + 21 chunks (each test that
+ingests them checks this count, so a chunker change that loses or adds text shows up)."""
 
 
 def make_settings(tmp: Path, **overrides: object) -> Settings:
-    """Settings isolated in ``tmp``: no citebot.toml, no CITEBOT_* from the caller's shell."""
-    values = {"data_dir": tmp / "data", "corpus": (CORPUS,),
+    """Settings isolated in ``tmp``: no citebot.toml, no CITEBOT_* from the caller's shell, and
+    evaluation reports written there too (never into the checkout's eval-report/)."""
+    values = {"data_dir": tmp / "data", "corpus": (CORPUS,), "report_dir": tmp / "eval-report",
               "cache_dir": Path.home() / ".cache" / "citebot", **overrides}
     return load_settings(values, environ={}, config_file=_empty_toml(tmp))
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from bot.errors import ConfigError
 from bot.schema import Chunk, Document
-from ingest.chunk import TABLE_SLACK, chunk_document, parse_blocks
+from ingest.chunk import TABLE_SLACK, _sentences, chunk_document, parse_blocks
 from ingest.clean import clean_document
 from ingest.load import load_documents
 
@@ -38,11 +38,11 @@ def check_invariants(doc: Document, chunks: list[Chunk], size: int, overlap: int
        sentences: it starts at a block start (after a line break) or right after a sentence's
        closing punctuation, and ends at a block end or after closing punctuation. So a
        sentence longer than ``overlap`` is never repeated, not even in part.
-    5. Size: ``len(full_text) <= size`` unless the chunk holds a table row or begins with the
-       heading that starts its section.
+    5. Size: ``len(full_text) <= size`` unless the chunk is table rows alone, or begins with
+       the headings that start its section glued to one first piece (see
+       assert_oversize_is_one_unit).
     """
     text = doc.text
-    heading_starts = {b.start for b in parse_blocks(text) if b.kind == "heading"}
     covered = 0
     for i, c in enumerate(chunks):
         assert text[c.start:c.end] == c.text and c.text.strip() == c.text != ""
@@ -62,8 +62,36 @@ def check_invariants(doc: Document, chunks: list[Chunk], size: int, overlap: int
                 assert (not after or "\n" in after[: len(after) - len(after.lstrip())]
                         or SENTENCE_CLOSE.search(prev.text))
         if len(c.full_text) > size:
-            assert c.prefix or "|" in c.text or c.start in heading_starts, c.full_text[:80]
+            assert_oversize_is_one_unit(c, size, text)
     assert not text[covered:].strip()
+
+
+def assert_oversize_is_one_unit(c: Chunk, size: int, text: str) -> None:
+    """A chunk longer than ``size`` is table rows and nothing else (rows are never cut), or
+    a section's headings glued to one first piece (a sentence, a table, a row). Holding a "|"
+    somewhere is no excuse: prose that runs long fails."""
+    blocks = parse_blocks(text)
+    rows = {span for b in blocks for span in b.rows}
+    tables = {(b.start, b.end) for b in blocks if b.kind == "table"}
+    if c.start in {a for a, _ in rows} and c.end in {b for _, b in rows}:
+        return
+    run = [b for b in blocks if b.kind == "heading" and c.start <= b.start < c.end]
+    assert run and run[0].start == c.start, c.full_text[:80]
+    rest = text[max(b.end for b in run):c.end].strip()
+    start = c.end - len(rest)
+    one_piece = (len(rest) <= size or (start, c.end) in rows | tables
+                 or start in {a for a, _ in rows} or len(_sentences(text, start, c.end)) == 1)
+    assert one_piece, c.full_text[:80]
+
+
+def test_the_size_check_refuses_long_prose_that_merely_holds_a_pipe() -> None:
+    """The size rule above once let any chunk holding a '|' run to any length."""
+    text = "Plain prose about models and data. " * 30 + "It names the shell's a|b pipe once."
+    doc = make(text)
+    chunk = Chunk(chunk_id="x", doc_id="d", title="Title", text=doc.text, heading_path=(),
+                  start=0, end=len(doc.text))
+    with pytest.raises(AssertionError):
+        check_invariants(doc, [chunk], 800, 0)
 
 
 @pytest.fixture(scope="module")

@@ -1,18 +1,20 @@
-"""Citation parsing and support checking. The support tests use a small bag-of-words
-embedding (a deterministic fake, to test the logic); tests/test_answer.py checks the same
-code with the real embedder."""
+"""Citation parsing and support checking. The support cases run twice: with a small
+bag-of-words embedding (a deterministic fake, to test the logic) and with the real packaged
+MiniLM that answers use; tests/test_answer.py checks the same code end to end."""
 
 from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections.abc import Sequence
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.backends.base import Evidence
-from bot.cite import MARKER, cite, lexical_support, parse_markers, render
+from bot.cite import MARKER, Embed, cite, lexical_support, parse_markers, render
 from bot.schema import Chunk, Passage, Sentence
 from bot.text import content_words
 
@@ -48,9 +50,22 @@ def test_parse_markers_forms() -> None:
 
 @given(st.text())
 def test_parse_markers_never_raises(text: str) -> None:
+    written = {int(n) for m in MARKER.finditer(text) for n in re.split(r"\s*[,;]\s*", m.group(1))}
     for sentence in parse_markers(text):
         assert MARKER.search(sentence.text) is None
-        assert all(n >= 0 for n in sentence.numbers)
+        assert set(sentence.numbers) <= written  # only numbers the text really carries
+
+
+SENTENCE = st.from_regex(r"[A-Z][a-z]{2,8}( [a-z]{2,8}){1,6}", fullmatch=True)
+
+
+@given(st.lists(st.tuples(SENTENCE, st.lists(st.integers(1, 999), max_size=3, unique=True)),
+                min_size=1, max_size=5))
+def test_parse_markers_gives_each_sentence_its_own_numbers(
+        parts: list[tuple[str, list[int]]]) -> None:
+    text = " ".join(f"{body}{''.join(f' [{n}]' for n in nums)}." for body, nums in parts)
+    parsed = parse_markers(text)
+    assert [(p.text, p.numbers) for p in parsed] == [(f"{b}.", tuple(ns)) for b, ns in parts]
 
 
 def test_supported_sentence_keeps_its_citation_with_quote_offsets() -> None:
@@ -62,10 +77,21 @@ def test_supported_sentence_keeps_its_citation_with_quote_offsets() -> None:
     assert citation.passage_text.startswith("LLMs are")
 
 
-def test_wrong_citation_is_moved_to_the_supporting_passage() -> None:
-    checked = cite("GANs generate images [1].", EVIDENCE, bag_of_words)
+@pytest.fixture(scope="module", params=["bag-of-words", "minilm"])
+def embed(request: pytest.FixtureRequest) -> Embed:
+    """The logic with the small fake, then the same cases with the real packaged MiniLM."""
+    if request.param == "bag-of-words":
+        return bag_of_words
+    from bot.backends.embedders import make_embedder
+
+    return make_embedder("minilm").embed_documents
+
+
+def test_wrong_citation_is_moved_to_the_supporting_passage(embed: Embed) -> None:
+    checked = cite("GANs generate images [1].", EVIDENCE, embed)
     assert checked.text == "GANs generate images [2]."
     assert [c.number for c in checked.citations] == [2]
+    assert checked.citations[0].quote == "GANs generate images."
 
 
 def test_invalid_marker_never_reaches_the_user() -> None:
@@ -73,15 +99,15 @@ def test_invalid_marker_never_reaches_the_user() -> None:
     assert "[7]" not in checked.text and checked.text.endswith("[2].")
 
 
-def test_unsupported_sentence_is_dropped() -> None:
+def test_unsupported_sentence_is_dropped(embed: Embed) -> None:
     checked = cite("LLMs focus on text [1]. The moon is made of cheese [1].", EVIDENCE,
-                   bag_of_words)
+                   embed)
     assert checked.dropped == ("The moon is made of cheese.",)
     assert checked.text == "LLMs focus on text [1]."
 
 
-def test_a_number_absent_from_the_source_is_unsupported() -> None:
-    checked = cite("LLMs are a subset of 12 generative AI fields [1].", EVIDENCE, bag_of_words)
+def test_a_number_absent_from_the_source_is_unsupported(embed: Embed) -> None:
+    checked = cite("LLMs are a subset of 12 generative AI fields [1].", EVIDENCE, embed)
     assert checked.sentences == () and checked.dropped
 
 
@@ -92,9 +118,9 @@ def test_lexical_support_and_render() -> None:
         "A fact [1][2]. Another."
 
 
-def test_repeated_sentences_are_dropped() -> None:
+def test_repeated_sentences_are_dropped(embed: Embed) -> None:
     checked = cite("LLMs focus on text [1]. LLMs focus on text only [1]. GANs generate images [2].",
-                   EVIDENCE, bag_of_words)
+                   EVIDENCE, embed)
     assert checked.text == "LLMs focus on text [1]. GANs generate images [2]."
 
 

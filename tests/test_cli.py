@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -54,7 +55,8 @@ def test_bad_input_is_one_clear_line(tmp_path: Path) -> None:
     code, out = run("--config", cfg, "ask", "What is an LLM?", "--model", "extractive")
     assert code == 1 and "run `citebot ingest`" in out
     code, out = run("--config", cfg, "ingest", str(tmp_path / "missing"))
-    assert code == 0 and "missing" in out
+    assert code == 0 and f"skipped {tmp_path / 'missing'}: " in out
+    assert "does not exist; check the path, or create the file or folder." in out
 
 
 def test_help_is_instant_and_imports_no_heavy_library() -> None:
@@ -64,9 +66,14 @@ def test_help_is_instant_and_imports_no_heavy_library() -> None:
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"
+    started = time.perf_counter()
     help_text = subprocess.run([sys.executable, "-m", "ui.cli", "--help"], capture_output=True,
                                text=True, check=True).stdout
+    seconds = time.perf_counter() - started
     assert "ingest" in help_text and "ask" in help_text
+    # Measured 0.37 s on an idle machine; importing torch alone takes several seconds, so
+    # 3 s leaves room for a busy CPU and still fails when a heavy library creeps in.
+    assert seconds < 3.0, f"citebot --help took {seconds:.1f} s"
 
 
 def test_bad_settings_are_one_line_on_stderr_without_traceback(tmp_path: Path) -> None:

@@ -318,11 +318,15 @@ def _store_flags(flags: dict[str, Any]) -> dict[str, Any]:
               help="Exit 1 when METRIC (a rate or latency) is above VALUE.")
 @click.option("--compare", nargs=2, type=click.Path(path_type=Path, exists=True),
               metavar="A.json B.json", help="Show two reports side by side instead.")
+@click.option("--sample", type=click.IntRange(min=1),
+              help="Score a sample of about N questions, stratified by category.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of --sample.")
 @answer_options
 @click.pass_context
 def eval_(ctx: click.Context, questions: Path | None, out: Path | None,
-          fail_under: tuple[str, ...],
-          fail_over: tuple[str, ...], compare: tuple[Path, Path] | None, **flags: Any) -> None:
+          fail_under: tuple[str, ...], fail_over: tuple[str, ...],
+          compare: tuple[Path, Path] | None, sample: int | None, seed: int,
+          **flags: Any) -> None:
     """Score answers against a question set and write a report."""
     from bot.report import compare_table, read_report, summary_table, write_report
 
@@ -334,15 +338,15 @@ def eval_(ctx: click.Context, questions: Path | None, out: Path | None,
                                      names=[p.parent.name or str(p) for p in compare]))
             return
         bot = make_bot(ctx, questions_file=questions, report_dir=out, **flags)
+        chosen = question_set(bot.settings.questions_file, sample, seed)
         with _progress_bar("questions") as progress:
-            report = bot.evaluate(bot.settings.questions_file,
-                                  progress=lambda done, total, _: progress(done, total))
+            report = bot.evaluate(chosen, progress=lambda done, total, _: progress(done, total))
+        report.questions_file = str(bot.settings.questions_file) + (
+            f" (sample {sample}, seed {seed})" if sample else "")
         json_path, html_path = write_report(report, bot.settings.report_dir)
     click.echo(summary_table(report))
     click.echo(f"wrote {json_path} and {html_path}")
-    failures = [f"{m} = {value:.3f} is {side} the bar {bar}" for m, side, bar in bars
-                if ((value := report.metric(m) or 0.0) < bar and side == "under")
-                or (value > bar and side == "over")]
+    failures = [failure for bar in bars if (failure := missed_bar(report, *bar))]
     if failures:
         raise click.ClickException("; ".join(failures))
 
@@ -356,6 +360,13 @@ def missed_bar(report: Any, metric: str, side: str, bar: float) -> str:
     if (value < bar) if side == "under" else (value > bar):
         return f"{metric} = {value:.3f} is {side} the bar {bar}"
     return ""
+
+
+def question_set(path: Path, sample: int | None, seed: int) -> Any:
+    """The questions file, or a stratified sample of it (see ``sample_questions``)."""
+    from bot.evaluate import load_questions, sample_questions
+
+    return sample_questions(load_questions(path), sample, seed) if sample else path
 
 
 def parse_bars(specs: tuple[str, ...], side: str) -> list[tuple[str, str, float]]:

@@ -3,6 +3,9 @@ real app on a free loopback port with the real index and the real local LLM."""
 
 from __future__ import annotations
 
+import json
+import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,14 +19,22 @@ from bot.settings import Settings
 from tests.conftest import free_port
 from tests.ui.conftest import open_chat, serving
 
-ROOT = Path(__file__).resolve().parents[2]
 ANSWER_TIMEOUT = 240_000  # ms: a cold llama.cpp answer on 2 busy cores
+SCREENSHOT_ENV = "CITEBOT_SCREENSHOT"
+"""Set to a path (e.g. docs/screenshot.png) to keep the chat screenshot; by default it goes to
+the test's temp folder, so a test run never changes the checkout."""
 
 
 @pytest.fixture(scope="module")
-def app_url(built_index: Settings, local_model: Generator) -> Iterator[str]:
+def reports(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The app's report folder: empty at start, so only the tab's own run can fill it."""
+    return tmp_path_factory.mktemp("reports")
+
+
+@pytest.fixture(scope="module")
+def app_url(built_index: Settings, local_model: Generator, reports: Path) -> Iterator[str]:
     settings = built_index.with_overrides(
-        port=free_port(), model="local",
+        port=free_port(), model="local", report_dir=reports,
         openai_base_url=f"http://127.0.0.1:{free_port()}/v1")  # a model server that is down
     with serving(Bot(settings, generators={"local": local_model})) as url:
         yield url
@@ -53,7 +64,7 @@ def ask(page: Page, question: str) -> Any:
     return last
 
 
-def test_answer_shows_citations_and_sources(page: Page) -> None:
+def test_answer_shows_citations_and_sources(page: Page, tmp_path: Path) -> None:
     message = ask(page, "What does RLHF stand for?")
     expect(message).to_contain_text("Reinforcement Learning from Human Feedback",
                                     ignore_case=True)
@@ -67,7 +78,7 @@ def test_answer_shows_citations_and_sources(page: Page) -> None:
     expect(message.locator(".meta")).to_contain_text("searched for")
     card.locator("summary").first.click()  # the whole article opens at the highlighted span
     expect(card.locator(".article mark")).to_contain_text("Reinforcement Learning")
-    page.screenshot(path=str(ROOT / "docs" / "screenshot.png"))  # the viewport: the chat
+    page.screenshot(path=os.environ.get(SCREENSHOT_ENV) or str(tmp_path / "screenshot.png"))
     assert page.outside == []  # type: ignore[attr-defined]
 
 
@@ -118,11 +129,43 @@ def test_gradio_client_returns_the_same_answer(app_url: str, built_index: Settin
         "error": "the question is empty: type a question about LLMs or generative AI"}
 
 
-def test_evaluation_tab_runs_with_progress(page: Page) -> None:
+def test_evaluation_tab_runs_with_progress(page: Page, reports: Path) -> None:
     page.get_by_role("tab", name="Evaluation").click()
+    expect(page.locator("#eval-summary")).to_contain_text("No evaluation has been run yet.")
     page.click("#eval-model input")
     page.get_by_role("option", name="extractive").click()
     page.click("#eval-run")
+    # Progress while it runs: the question being scored, as the tab reports it.
+    expect(page.get_by_text(re.compile(r"question q\d\d")).first).to_be_visible(
+        timeout=ANSWER_TIMEOUT)
     expect(page.locator("#eval-summary")).to_contain_text("hit@5", timeout=ANSWER_TIMEOUT)
     expect(page.locator("#eval-summary")).to_contain_text("model extractive")
-    assert page.locator("#eval-rows tr").count() > 60
+    expect(page.locator("#eval-summary")).to_contain_text(str(reports / "report.json"))
+    written = json.loads((reports / "report.json").read_text())
+    assert written["model"] == "extractive" and len(written["results"]) == 90
+    assert page.locator("#eval-rows tr").count() == 91  # a header and one row a question
+
+
+def test_model_menu_names_why_a_backend_is_unavailable(page: Page) -> None:
+    page.get_by_text("Settings", exact=True).click()
+    page.click("#model input")
+    down = page.get_by_role("option", name=re.compile(r"^openai \(unavailable: "))
+    expect(down).to_contain_text("is unreachable (ConnectError)")
+    expect(page.get_by_role("option", name="extractive", exact=True)).to_be_visible()
+
+
+def test_follow_up_keeps_the_conversation(page: Page) -> None:
+    """The chat's conversation state: the second question only makes sense after the first.
+    (The extractive backend: the state and the rewrite are the same for every model.)"""
+    page.get_by_text("Settings", exact=True).click()
+    page.click("#model input")
+    page.get_by_role("option", name="extractive").click()
+    first = ask(page, "What is generative AI?")
+    expect(first.locator(".meta")).to_contain_text("searched for: What is generative AI?")
+    page.fill("#question textarea", "And what are its applications?")
+    page.click("#ask")
+    follow = page.locator('[data-testid="bot"]').nth(1)  # the second answer, not the first
+    expect(follow.locator(".meta")).to_contain_text(
+        "searched for: What are generative AI's applications?", timeout=ANSWER_TIMEOUT)
+    expect(follow.locator(".abstained")).to_have_count(0)
+    assert follow.locator(".cite").count() >= 1
