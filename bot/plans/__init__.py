@@ -173,7 +173,8 @@ _NUMBER_WORDS = {w: str(i) for i, w in enumerate(
 ASKING = frozenset(content_words("""list lists listed name names named enumerate give show tell
 need complete full whole entire every each describe describes described mention mentions
 mentioned cite cites cited go goes through walk point points just first couple different
-various kind kinds type types sort sorts want know like main key""", stem=True))
+various kind kinds type types sort sorts want know like main key agree agrees disagree
+disagrees claim claims view views think""", stem=True))
 """Words that say how to answer ('list the ...', 'walk me through'), not what about."""
 
 

@@ -19,6 +19,9 @@ MIN_DENSE = 0.35
 MIN_COVERAGE = 0.5
 PER_DOCUMENT = 3
 LIST_ITEMS = 8
+MIN_ABOUT = 0.3
+"""At least one piece must hold this share of the question's words (idf-weighted): 'what do
+the articles say about the energy use of training' gets no bullets of definitions."""
 LIST_HEADING = 0.5
 """A document's list stands for what it says only when its heading is about the question:
 a list under 'LLMs' is not what an article says about whether ChatGPT is an LLM."""
@@ -67,6 +70,10 @@ def plan_cross_document(question: str, passages: Sequence[Passage], library: Lib
         if picked:
             blocks.append(DraftBlock("bullets", tuple(sorted(picked, key=lambda s: s.start)),
                                      caption="" if rows else source_name(library, doc)))
+    said = [p for b in blocks for p in (*b.items, *(c for r in b.rows for c in r if c))]
+    if max((weighted_overlap(question, p.text, library.idf) for p in said), default=0.0
+           ) < MIN_ABOUT:
+        return None  # the sources talk near the question, none about it: let the fact path decide
     if len({b.caption for b in blocks if b.caption}) < 2:
         return None
     chunks = [p.chunk for b in blocks for p in (*b.items, *(c for r in b.rows for c in r if c))]
