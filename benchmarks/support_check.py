@@ -54,8 +54,10 @@ def claim_pairs(bot: Bot) -> list[tuple[str, Chunk, bool]]:
     """Each reference answer with the passage holding its support (supported), and with the
     support passage of the question seven on when that holds none of its facts (not)."""
     chunks = bot.store.all_chunks()
+    # Breadth references are several claims from several passages: the check judges one claim
+    # against one passage, so only the single-claim questions make pairs.
     questions = [q for q in load_questions(ROOT / "corpus" / "questions.jsonl")
-                 if q.answerable and q.support and q.reference]
+                 if q.answerable and q.support and q.reference and q.category != "breadth"]
     holder = {q.id: next((c for c in chunks if contains_any(c.full_text, q.support)), None)
               for q in questions}
     questions = [q for q in questions if holder[q.id] is not None]

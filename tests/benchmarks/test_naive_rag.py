@@ -90,7 +90,8 @@ def test_stratified_sample_keeps_the_mix_and_is_seeded() -> None:
     for q in sample:
         kinds[baseline_scoring.kind(q)] = kinds.get(baseline_scoring.kind(q), 0) + 1
     assert len(sample) == 30 and set(kinds) == {"answerable", "follow-up", "unanswerable"}
-    assert kinds["unanswerable"] == round(30 * sum(not q.answerable for q in questions) / 90)
+    assert kinds["unanswerable"] == round(30 * sum(not q.answerable for q in questions)
+                                          / len(questions))
     assert [q.id for q in sample] == [q.id for q in
                                       baseline_scoring.stratified_sample(questions, 30, seed=7)]
     assert [q.id for q in baseline_scoring.stratified_sample(questions, 4, seed=7)] != []
