@@ -20,14 +20,17 @@ from bot.answer import AnswerRequest, Event, answer_events, evidence_is_weak
 from bot.backends.base import Availability, Generator
 from bot.backends.embedders import CachedEmbedder, SentenceTransformerEmbedder, make_embedder
 from bot.backends.registry import backends, create_generator
+from bot.catalog import DocumentEntry, IngestReport, find_ingester
+from bot.catalog import Progress as CatalogProgress
 from bot.errors import CitebotError, InputError
 from bot.evaluate import Progress, Question, Report, evaluate, load_questions
-from bot.plans import DocInfo, Library, named_document
+from bot.live import LiveIndex
+from bot.plans import Library, named_document
 from bot.retrieve import Retriever, Turn, rewrite_query
 from bot.schema import Answer, Document, Passage
 from bot.settings import Settings, load_settings
 from bot.shape import BREADTH, classify
-from bot.store import IndexInfo, Store, connect
+from bot.store import Store, WriterHold, hold
 from bot.structured import BREADTH_K, nth_item_query, plan, structured_events
 
 log = logging.getLogger(__name__)
@@ -50,9 +53,8 @@ class Bot:
         self.settings = settings
         self.embedder: SentenceTransformerEmbedder = make_embedder(settings.embedder)
         self._embed = CachedEmbedder(self.embedder)
-        self._store: Store | None = None
-        self._retriever: Retriever | None = None
-        self._library: Library | None = None
+        self._live = LiveIndex(settings, self.embedder, self._embed)
+        self._writer: WriterHold | None = None
         self._generators: dict[str, Generator] = dict(generators or {})
         self._lock = threading.Lock()
 
@@ -65,35 +67,16 @@ class Bot:
     # -- parts -------------------------------------------------------------------------------
     @property
     def store(self) -> Store:
-        with self._lock:
-            if self._store is None:
-                info = IndexInfo.from_settings(self.settings, self.embedder)
-                self._store = Store(connect(self.settings), self.settings.collection, info).open()
-            return self._store
+        return self._live.current().store
 
     @property
     def retriever(self) -> Retriever:
-        store = self.store
-        with self._lock:
-            if self._retriever is None:
-                self._retriever = Retriever(store, self._embed)
-            return self._retriever
+        return self._live.current().retriever
 
     @property
     def library(self) -> Library:
         """The plans' view of the index: every chunk, the documents' names, retrieval."""
-        retriever, store = self.retriever, self.store
-        with self._lock:
-            if self._library is None:
-                docs = {}
-                for meta in store.document_keys().values():
-                    doc_id = str(meta.get("doc_id", ""))
-                    docs[doc_id] = DocInfo(doc_id, str(meta.get("title", doc_id)),
-                                           str(meta.get("publisher", "")),
-                                           str(meta.get("author", "")))
-                keywords = retriever.keywords
-                self._library = Library(keywords.chunks, docs, retriever.retrieve, keywords.idf)
-            return self._library
+        return self._live.current().library
 
     def generator(self, name: str | None = None) -> Generator:
         """The backend called ``name`` (default: the configured one), built once per Bot."""
@@ -219,6 +202,39 @@ class Bot:
             return None
         return self.store.get_document(str(metadatas[0].get("doc_key", "")))
 
+    # -- the Library ---------------------------------------------------------------------------
+    def documents(self) -> list[DocumentEntry]:
+        """Every indexed document: title, file, type, chunks, size, when added and updated."""
+        return self._live.current().documents()
+
+    def add_documents(self, paths: Sequence[Path | str], *,
+                      progress: CatalogProgress | None = None) -> IngestReport:
+        """Copy files into the library folder and index them; one result per file (added,
+        updated, unchanged or skipped with the reason). Answers keep coming from the
+        previous contents until the new ones are stored."""
+        report = find_ingester().add_files(self.settings, [Path(p) for p in paths],
+                                           progress=progress)
+        self._live.invalidate()
+        return report
+
+    def remove_document(self, doc_id: str) -> IngestReport:
+        """Delete a document from the index (and its library copy, if it was uploaded)."""
+        report = find_ingester().remove_document(self.settings, doc_id)
+        self._live.invalidate()
+        return report
+
+    def reindex(self, *, progress: CatalogProgress | None = None) -> IngestReport:
+        """Bring the index in line with the corpus folders and the library folder."""
+        report = find_ingester().reindex(self.settings, progress=progress)
+        self._live.invalidate()
+        return report
+
+    def claim_writes(self) -> None:
+        """Hold the store's write lock until :meth:`close`: what a serving process does, so
+        that (embedded) no other process writes behind its back. StoreBusyError if one is."""
+        if self._writer is None:
+            self._writer = hold(self.settings)
+
     def check_question(self, question: str) -> str:
         """The question cleaned of control characters, or an InputError that says why not."""
         if not isinstance(question, str):
@@ -239,6 +255,9 @@ class Bot:
         return cleaned
 
     def close(self) -> None:
+        if self._writer is not None:
+            self._writer.release()
+            self._writer = None
         for generator in self._generators.values():
             close = getattr(generator, "close", None)
             if close:

@@ -5,6 +5,7 @@ CitebotError
 ├── InputError           a question or file the user gave cannot be used
 ├── IndexMissingError    no index, or one built with other settings: run ``citebot ingest``
 ├── StoreError           the Chroma store is unreachable or corrupted
+│   └── StoreBusyError   another process is writing the embedded store
 ├── ModelUnavailableError  a backend cannot run here (missing extra, missing file)
 └── GenerationError      the model failed while answering (server down, timeout, bad reply)
 """
@@ -30,6 +31,10 @@ class IndexMissingError(CitebotError):
 
 class StoreError(CitebotError):
     """The vector store is unreachable or damaged."""
+
+
+class StoreBusyError(StoreError):
+    """Another process holds the right to write the embedded store."""
 
 
 class ModelUnavailableError(CitebotError):

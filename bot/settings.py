@@ -48,6 +48,15 @@ class Settings(BaseSettings):
     chunk_size: int = Field(800, ge=200, le=8000, description="Target chunk length, characters.")
     chunk_overlap: int = Field(120, ge=0, description="Overlap between chunks, characters.")
     max_file_bytes: int = Field(5_000_000, ge=1, description="Larger input files are refused.")
+    # The Library: documents added from the web app or the API
+    library_dir: Path | None = Field(None, description=(
+        "Where uploaded files are kept, named by content hash (default: <data_dir>/library)."))
+    allow_uploads: bool = Field(True, description=(
+        "Let the web app and the API add and remove documents; off = a read-only Library."))
+    max_upload_bytes: int = Field(5_000_000, ge=1, description="Larger uploaded files are refused.")
+    max_upload_files: int = Field(20, ge=1, le=1000, description="Most files in one upload.")
+    index_check_s: float = Field(1.0, ge=0.0, le=3600.0, description=(
+        "How often (seconds, at most) a running citebot looks for index changes made elsewhere."))
     # Store: embedded by default, a Chroma server when chroma_host is set
     chroma_host: str | None = Field(None, description="Chroma server host; unset = embedded.")
     chroma_port: int = Field(8000, ge=1, le=65535, description="Chroma server port.")
@@ -105,6 +114,10 @@ class Settings(BaseSettings):
     @property
     def chroma_path(self) -> Path:
         return self.data_dir / "chroma"
+
+    @property
+    def library_path(self) -> Path:
+        return self.library_dir or self.data_dir / "library"
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with some values replaced (validated like everything else)."""

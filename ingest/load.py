@@ -18,6 +18,7 @@ from bs4 import BeautifulSoup
 from bs4.element import NavigableString, PreformattedString, Tag
 
 from bot.schema import Document
+from ingest.sniff import content_kind
 
 log = logging.getLogger(__name__)
 
@@ -163,6 +164,7 @@ def _load_file(path: Path, meta: Mapping[str, str], max_bytes: int) -> Document:
     if suffix == ".pdf":
         text, title, extra["pages"] = _pdf_text(path, data)
     else:
+        _check_is_text(path, data)
         text = _decode(path, data)
         title = ""
         if suffix in (".html", ".htm"):
@@ -200,6 +202,16 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
     if not data:
         raise _Skip(f"{path} is empty (0 bytes); add content to it or remove it.")
     return data
+
+
+def _check_is_text(path: Path, data: bytes) -> None:
+    kind = content_kind(data)
+    if kind is None:
+        return
+    fix = ("rename it to .pdf" if kind == "a PDF document" else
+           "convert it to text, Markdown, HTML or PDF, or leave it out")
+    raise _Skip(f"{path} is {kind} by its content, not {path.suffix.lower()} text, whatever its "
+                f"name says; {fix}.")
 
 
 def _decode(path: Path, data: bytes) -> str:

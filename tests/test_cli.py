@@ -27,10 +27,11 @@ def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
 def test_ingest_twice_embeds_nothing_the_second_time(tmp_path: Path) -> None:
     cfg = str(config_file(tmp_path))
     code, out = run("--config", cfg, "ingest")
-    assert code == 0 and "4 documents" in out and ", 0 embedded" not in out
+    assert code == 0 and "this run: 4 file(s): 4 added" in out and "chunks 90 embedded" in out
+    assert "now holds 4 documents, 90 chunks" in out
     code, out = run("--config", cfg, "ingest")
-    assert code == 0
-    assert ", 0 embedded" in out and "nothing new to embed" in out
+    assert code == 0 and "4 unchanged; chunks 0 embedded" in out
+    assert "now holds 4 documents, 90 chunks" in out and "nothing new to embed" in out
 
 
 def test_ask_models_and_config(tmp_path: Path) -> None:
@@ -106,4 +107,4 @@ def test_many_skipped_files_are_summarised(tmp_path: Path) -> None:
     skipped = [line for line in out.splitlines() if line.startswith("skipped ")]
     assert len(skipped) == 10 and "empty-00.txt" in skipped[0]
     assert "... and 30 more skipped file(s); `citebot -v ingest` lists them all" in out
-    assert "40 file(s) skipped" in out
+    assert "this run: 41 file(s): 1 added, 0 updated, 0 unchanged, 40 skipped" in out

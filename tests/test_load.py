@@ -157,7 +157,7 @@ def test_unreadable_file_is_a_problem(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("data", "words"), [
     (b"", "is empty"),
     (b"  \n\t\r\n \n", "no text"),
-    (b"GIF89a\x00\x01\x00binary", "NUL bytes"),
+    (b"GIF89a\x00\x01\x00binary", "is a GIF image by its content"),
     ("Caf\u00e9 cr\u00e8me".encode("latin-1"), "not UTF-8"),
     ("\ufeffUTF-16 text".encode("utf-16"), "NUL bytes"),
 ])

@@ -9,48 +9,23 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from bot.errors import CitebotError
-from bot.settings import Settings, load_settings
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-@contextmanager
-def user_errors() -> Iterator[None]:
-    """Turn citebot's own errors into a clean message for the terminal."""
-    try:
-        yield
-    except CitebotError as exc:
-        raise click.ClickException(str(exc)) from None
-
-
-def settings_from(ctx: click.Context, **overrides: Any) -> Settings:
-    with user_errors():
-        return load_settings(overrides, config_file=ctx.obj.get("config"))
-
-
-def store_options(func: F) -> F:
-    """Flags that choose where the index lives and what shapes it."""
-    options = [
-        click.option("--data-dir", type=click.Path(path_type=Path), help="Embedded store folder."),
-        click.option("--chroma-host", help="Use the Chroma server on this host."),
-        # Ports are checked by the settings (one line naming the range), not by click.
-        click.option("--chroma-port", metavar="INTEGER", help="Port of the Chroma server."),
-        click.option("--embedder", help="Embedding model name."),
-        click.option("--chunk-size", type=int, help="Target chunk length in characters."),
-        click.option("--chunk-overlap", type=int, help="Chunk overlap in characters."),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+from ui.cli_common import (
+    F,
+    answer_options,
+    make_bot,
+    progress_bar,
+    settings_from,
+    show_problems,
+    store_options,
+    user_errors,
+)
+from ui.cli_docs import docs
 
 
 @click.group()
@@ -65,6 +40,9 @@ def main(ctx: click.Context, config: Path | None, verbose: bool) -> None:
     ctx.obj["config"] = config
 
 
+main.add_command(docs)
+
+
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--rebuild", is_flag=True, help="Build the index from scratch.")
@@ -75,69 +53,12 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, **flags: 
     from ingest.pipeline import ingest_corpus
 
     settings = settings_from(ctx, **flags)
-    with user_errors(), _progress_bar() as progress:
+    with user_errors(), progress_bar() as progress:
         report = ingest_corpus(settings, list(paths) or None, rebuild=rebuild, progress=progress)
     show_problems(report.problems)
     click.echo(report.summary())
-    if report.embedded == 0:
+    if report.added == 0:
         click.echo("nothing new to embed: the index was already up to date")
-
-
-PROBLEMS_SHOWN = 10
-
-
-def show_problems(problems: Sequence[Any]) -> None:
-    """Each skipped file with its fix; past the first few, a count (a folder of thousands of
-    empty files must not bury the summary). ``-v`` logs every one of them."""
-    for problem in problems[:PROBLEMS_SHOWN]:
-        click.echo(f"skipped {problem.path}: {problem.reason}", err=True)
-    if len(problems) > PROBLEMS_SHOWN:
-        click.echo(f"... and {len(problems) - PROBLEMS_SHOWN:,} more skipped file(s); "
-                   "`citebot -v ingest` lists them all", err=True)
-
-
-@contextmanager
-def _progress_bar(unit: str = "chunk") -> Iterator[Callable[[int, int], None]]:
-    from tqdm import tqdm
-
-    bar: list[Any] = []
-
-    def update(done: int, total: int) -> None:
-        if not bar:
-            bar.append(tqdm(total=total, unit=unit, file=sys.stderr,
-                            disable=unit == "chunk" and total < 64))
-        bar[0].update(done - bar[0].n)
-
-    try:
-        yield update
-    finally:
-        if bar:
-            bar[0].close()
-
-
-def answer_options(func: F) -> F:
-    """Flags that choose how questions are answered."""
-    options = [
-        click.option("--model", help="Backend: local, openai, extractive (see `citebot models`)."),
-        click.option("--top-k", type=int, help="Passages given to the model."),
-        click.option("--temperature", type=float, help="Sampling temperature."),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return store_options(func)
-
-
-def make_bot(ctx: click.Context, *, check_model: bool = True, **flags: Any) -> Any:
-    """A Bot for these flags. An unknown embedder or model fails here, as one line, before
-    anything is printed (both constructors are cheap: models load on first use)."""
-    from bot.api import Bot
-
-    settings = settings_from(ctx, **flags)
-    with user_errors():
-        bot = Bot(settings)
-        if check_model:
-            bot.generator()
-    return bot
 
 
 @main.command()
@@ -263,6 +184,7 @@ def serve(ctx: click.Context, **flags: Any) -> None:
     bot = make_bot(ctx, **flags)
     bot.warm_up()  # the first visitor should not wait for the model to load
     with user_errors():
+        bot.claim_writes()  # uploads go through this process; an outside writer is refused
         bot.retrieve("warm up")  # fail here, with the fix, rather than on the first question
         app = build_app(bot)
     url = f"http://{bot.settings.host}:{bot.settings.port}"
@@ -284,6 +206,7 @@ def api(ctx: click.Context, **flags: Any) -> None:
     bot = make_bot(ctx, **flags)
     bot.warm_up()
     with user_errors():
+        bot.claim_writes()
         bot.retrieve("warm up")
     routes, lifespan = endpoints(bot)
     url = f"http://{bot.settings.host}:{bot.settings.port}"
@@ -339,7 +262,7 @@ def eval_(ctx: click.Context, questions: Path | None, out: Path | None,
             return
         bot = make_bot(ctx, questions_file=questions, report_dir=out, **flags)
         chosen = question_set(bot.settings.questions_file, sample, seed)
-        with _progress_bar("questions") as progress:
+        with progress_bar("questions") as progress:
             report = bot.evaluate(chosen, progress=lambda done, total, _: progress(done, total))
         report.questions_file = str(bot.settings.questions_file) + (
             f" (sample {sample}, seed {seed})" if sample else "")
