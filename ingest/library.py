@@ -45,9 +45,9 @@ def add_files(settings: Settings, paths: Sequence[Path], *,
     folder = settings.library_path
     with writing(settings), _metadata_kept_on_failure(folder) as entries:
         skipped, stored = _store_files(settings, paths, entries)
-        _write_metadata(folder, entries)
         if not stored:
             return _report_without_run(settings, skipped)
+        _write_metadata(folder, entries)
         report = ingest_corpus(settings, list(stored), progress=progress)
         _drop_superseded(folder, entries, stored)
     named = tuple(replace(r, path=stored.get(Path(r.path), r.path)) for r in report.files)
@@ -125,8 +125,9 @@ def _checked_bytes(path: Path, limit: int) -> bytes:
     try:
         size = path.stat().st_size
         if size > limit:
-            raise InputError(f"{name} is {size:,} bytes, over the upload limit of {limit:,}; "
-                             "split it, or raise the setting max_upload_bytes")
+            raise InputError(f"{name} is larger than the upload limit of {limit:,} bytes "
+                             f"({limit / 1e6:.1f} MB); split it, or raise the setting "
+                             "max_upload_bytes")
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"{name} cannot be read ({exc.strerror or exc})") from exc
@@ -177,7 +178,7 @@ def _metadata_kept_on_failure(folder: Path) -> Iterator[Entries]:
     except BaseException:
         for path in (set(folder.iterdir()) if folder.is_dir() else set()) - before:
             path.unlink(missing_ok=True)
-        if folder.is_dir():
+        if folder / METADATA_FILE in before:
             _write_metadata(folder, json.loads(saved))
         raise
 

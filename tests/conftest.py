@@ -22,6 +22,7 @@ from bot.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
+SECOND_CORPUS = ROOT / "tests" / "data" / "sqlnosql"
 SEED_CHUNKS = 90
 """The four seed articles at the default chunk size: 13 + 29 + 27 + 21 chunks (each test that
 ingests them checks this count, so a chunker change that loses or adds text shows up)."""
@@ -66,6 +67,14 @@ def built_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     settings = make_settings(tmp)
     ingest_corpus(settings)
     yield settings
+
+
+@pytest.fixture
+def index_copy(built_index: Settings, tmp_path: Path) -> Settings:
+    """A private copy of the built seed index that a test may change (extractive answers,
+    index changes looked for on every use)."""
+    shutil.copytree(built_index.data_dir, tmp_path / "data")
+    return make_settings(tmp_path, model="extractive", index_check_s=0)
 
 
 @pytest.fixture(scope="session")

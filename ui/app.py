@@ -18,6 +18,7 @@ from bot.api import Bot, clean_question
 from bot.errors import CitebotError
 from bot.schema import Answer
 from ui.eval_tab import build_eval_tab
+from ui.library_tab import build_library_tab
 from ui.render import CLICK_JS, CSS, answer_message, draft_message, error_message, sources_panel
 
 log = logging.getLogger(__name__)
@@ -124,8 +125,14 @@ def build_app(bot: Bot) -> gr.Blocks:
                 with gr.Column(scale=2):
                     gr.Markdown("### Sources")
                     sources = gr.HTML(sources_panel(None, {}), elem_id="sources")
+            with gr.Tab("Library", elem_id="library-tab") as library_tab:
+                library = build_library_tab(bot)
             with gr.Tab("Evaluation"):
                 build_eval_tab(bot, choices)
+        # The list is read when the page opens and whenever the tab is shown: another
+        # process (or person) may have changed the index meanwhile.
+        app.load(library.load, None, library.outputs(), api_visibility="private")
+        library_tab.select(library.load, None, library.outputs(), api_visibility="private")
 
         def on_ask(question: str, messages: Messages, turns_: Turns, model_: str, k: int,
                    temp: float) -> Iterator[tuple[Messages, str, Turns, str]]:
@@ -167,4 +174,7 @@ def launch(app: gr.Blocks, bot: Bot, *, block: bool = True, quiet: bool = False)
     return app.launch(server_name=settings.host, server_port=settings.port, auth=auth,
                       share=False, prevent_thread_lock=not block, quiet=quiet, theme=theme,
                       css=CSS, js=CLICK_JS, footer_links=["api"],
+                      # A safety net only: files a little over max_upload_bytes must reach the
+                      # Library, which says what is wrong and keeps the index as it was.
+                      max_file_size=max(10 * settings.max_upload_bytes, 50_000_000),
                       app_kwargs={"routes": routes, "lifespan": lifespan})

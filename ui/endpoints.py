@@ -11,13 +11,14 @@ from starlette.routing import BaseRoute
 
 from bot.api import Bot
 from ui.api_access import Gate
+from ui.documents_api import documents_routes
 from ui.openai_api import Lifespan, api_routes
 
 
 def endpoints(bot: Bot) -> tuple[list[BaseRoute], Lifespan]:
     """The routes to add to a server, and the lifespan that server must run for them."""
     gate = Gate(bot.settings)
-    routes = api_routes(bot, gate)
+    routes = [*api_routes(bot, gate), *documents_routes(bot, gate)]
     lifespans: list[Lifespan] = []
     if bot.settings.mcp:
         from ui.mcp_server import mcp_endpoint

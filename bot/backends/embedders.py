@@ -74,6 +74,25 @@ def offline_environment() -> None:
         os.environ.setdefault(key, value)
 
 
+# One loaded copy of each model per process: the weights are read-only, and loading costs
+# seconds and ~100 MB each time (every upload to the Library builds an ingestion embedder).
+_MODELS: dict[Path, SentenceTransformer] = {}
+_MODELS_LOCK = threading.Lock()
+
+
+def _shared_model(path: Path, model_id: str) -> SentenceTransformer:
+    with _MODELS_LOCK:
+        if path not in _MODELS:
+            offline_environment()
+            from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()  # "Loading weights" bars on every start
+            log.info("loading embedder %s from %s", model_id, path)
+            _MODELS[path] = SentenceTransformer(str(path), device="cpu")
+        return _MODELS[path]
+
+
 class SentenceTransformerEmbedder:
     """Embeds with a packaged sentence-transformers model; the model loads on first use."""
 
@@ -98,15 +117,7 @@ class SentenceTransformerEmbedder:
     def _load(self) -> SentenceTransformer:
         with self._lock:
             if self._model is None:
-                offline_environment()
-                from sentence_transformers import SentenceTransformer
-                from transformers.utils import logging as hf_logging
-
-                hf_logging.disable_progress_bar()  # "Loading weights" bars on every start
-
-                path = self.model_path()
-                log.info("loading embedder %s from %s", self.model_id, path)
-                self._model = SentenceTransformer(str(path), device="cpu")
+                self._model = _shared_model(self.model_path(), self.model_id)
             return self._model
 
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:

@@ -77,9 +77,10 @@ def test_citebot_serve_answers_mcp_tools(serve: str) -> None:
     assert asyncio.run(tools()) == {"ask", "search"}
 
 
-def test_citebot_api_serves_the_api_without_the_page(built_index: Settings,
+def test_citebot_api_serves_the_api_without_the_page(index_copy: Settings,
                                                      tmp_path: Path) -> None:
-    proc, url = start("api", built_index, tmp_path)
+    # its own copy: the serve fixture holds the shared store's write lock meanwhile
+    proc, url = start("api", index_copy, tmp_path)
     try:
         client = OpenAI(base_url=url + "/v1", api_key=KEY, max_retries=0)
         stream = client.chat.completions.create(
