@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 # Before any model library is imported: never reach for a hub, never spin-wait on 2 cores.
@@ -75,6 +78,31 @@ def index_copy(built_index: Settings, tmp_path: Path) -> Settings:
     index changes looked for on every use)."""
     shutil.copytree(built_index.data_dir, tmp_path / "data")
     return make_settings(tmp_path, model="extractive", index_check_s=0)
+
+
+@pytest.fixture(scope="module")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """A real `chroma run` on a free loopback port, for the tests of server mode."""
+    port = free_port()
+    path = tmp_path_factory.mktemp("chroma-server")
+    chroma = Path(sys.executable).with_name("chroma")
+    proc = subprocess.Popen([str(chroma), "run", "--path", str(path), "--host", "127.0.0.1",
+                             "--port", str(port)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env={"ANONYMIZED_TELEMETRY": "False",
+                                                             "PATH": "/usr/bin:/bin"})
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).raise_for_status()
+            break
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("chroma run did not start within 60 s")
+    yield port
+    proc.terminate()
+    proc.wait(timeout=20)
 
 
 @pytest.fixture(scope="session")

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from bot.api import Bot
@@ -16,30 +11,6 @@ from bot.errors import StoreError
 from bot.settings import Settings
 from ingest.pipeline import ingest_corpus
 from tests.conftest import SEED_CHUNKS, free_port, make_settings
-
-
-@pytest.fixture(scope="module")
-def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    port = free_port()
-    path = tmp_path_factory.mktemp("chroma-server")
-    chroma = Path(sys.executable).with_name("chroma")
-    proc = subprocess.Popen([str(chroma), "run", "--path", str(path), "--host", "127.0.0.1",
-                             "--port", str(port)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, env={"ANONYMIZED_TELEMETRY": "False",
-                                                             "PATH": "/usr/bin:/bin"})
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).raise_for_status()
-            break
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("chroma run did not start within 60 s")
-    yield port
-    proc.terminate()
-    proc.wait(timeout=20)
 
 
 def server_settings(tmp: Path, port: int) -> Settings:

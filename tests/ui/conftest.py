@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -34,6 +34,18 @@ def open_chat(browser: Browser, url: str, watch: Callable[[Page], None] | None =
     page.goto(url)  # never wait for networkidle: Gradio keeps a stream open
     page.wait_for_selector("#question textarea")
     return context, page
+
+
+ANSWER_TIMEOUT = 240_000  # ms: a cold llama.cpp answer on 2 busy cores
+
+
+def ask(page: Page, question: str, timeout: float = ANSWER_TIMEOUT) -> Locator:
+    """Ask in the chat and return the answer's message once its meta line shows."""
+    page.fill("#question textarea", question)
+    page.click("#ask")
+    last = page.locator('[data-testid="bot"]').last
+    expect(last.locator(".meta")).to_contain_text("model:", timeout=timeout)
+    return last
 
 
 @contextmanager

@@ -94,3 +94,23 @@ def test_logged_in_config_shows_no_password_or_api_key(protected: str) -> None:
             assert reply.status_code == 200, path
             assert "lovelace-1843" not in reply.text and API_KEY not in reply.text, path
         assert "RLHF" in client.get("/config").text  # logged in, the app really is there
+
+
+def test_the_library_needs_a_login(protected: str, built_index: Settings) -> None:
+    """Listing, uploading and removing documents: nothing without credentials, and the index
+    is as it was (the /v1 routes want the API key; Gradio's own upload route the login)."""
+    article = Path(__file__).parents[1] / "data" / "sqlnosql" / "nosql-at-scale.html"
+    files = [("file", (article.name, article.read_bytes()))]
+    count = Bot(built_index).store.count()
+    replies = [httpx.get(protected + "/v1/documents", timeout=10),
+               httpx.post(protected + "/v1/documents", files=files, timeout=10),
+               httpx.delete(protected + "/v1/documents/revechat-llm-vs-genai", timeout=10),
+               httpx.post(protected + "/v1/documents", files=files, timeout=10,
+                          headers={"Authorization": "Bearer sk-a-guess"}),
+               httpx.post(protected + "/gradio_api/upload", files=[("files", files[0][1])],
+                          timeout=10)]
+    for reply in replies:
+        assert reply.status_code in (401, 403), (reply.request.method, reply.url, reply.text)
+        assert "revechat" not in reply.text and "llms-vs-genai" not in reply.text
+    assert Bot(built_index).store.count() == count
+    assert not Bot(built_index).settings.library_path.exists()

@@ -17,9 +17,8 @@ from bot.api import Bot
 from bot.backends.base import Generator
 from bot.settings import Settings
 from tests.conftest import CORPUS, free_port
-from tests.ui.conftest import open_chat, serving
+from tests.ui.conftest import ANSWER_TIMEOUT, ask, open_chat, serving
 
-ANSWER_TIMEOUT = 240_000  # ms: a cold llama.cpp answer on 2 busy cores
 SCREENSHOT_ENV = "CITEBOT_SCREENSHOT"
 """Set to a path (e.g. docs/screenshot.png) to keep the chat screenshot; by default it goes to
 the test's temp folder, so a test run never changes the checkout."""
@@ -55,13 +54,6 @@ def _note_outside(page: Any, url: str) -> None:
     if not url.startswith(("http://127.0.0.1", "data:", "blob:")):
         page.outside.append(url)
 
-
-def ask(page: Page, question: str) -> Any:
-    page.fill("#question textarea", question)
-    page.click("#ask")
-    last = page.locator('[data-testid="bot"]').last
-    expect(last.locator(".meta")).to_contain_text("model:", timeout=ANSWER_TIMEOUT)
-    return last
 
 
 def test_answer_shows_citations_and_sources(page: Page, tmp_path: Path) -> None:

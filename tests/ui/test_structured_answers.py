@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -16,9 +15,7 @@ from bot.api import Bot
 from bot.backends.base import Generator
 from bot.settings import Settings
 from tests.conftest import free_port
-from tests.ui.conftest import open_chat, serving
-
-ANSWER_TIMEOUT = 240_000  # ms: a cold llama.cpp answer on 2 busy cores
+from tests.ui.conftest import ask, open_chat, serving
 
 
 @pytest.fixture(scope="module")
@@ -34,13 +31,6 @@ def page(browser: Browser, app_url: str) -> Iterator[Page]:
     yield page
     context.close()
 
-
-def ask(page: Page, question: str) -> Any:
-    page.fill("#question textarea", question)
-    page.click("#ask")
-    last = page.locator('[data-testid="bot"]').last
-    expect(last.locator(".meta")).to_contain_text("model:", timeout=ANSWER_TIMEOUT)
-    return last
 
 
 def test_a_comparison_is_a_table_whose_cells_cite_their_spans(page: Page,

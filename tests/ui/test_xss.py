@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -16,7 +15,7 @@ from playwright.sync_api import Browser, Page, expect
 from bot.api import Bot
 from ingest.pipeline import ingest_corpus
 from tests.conftest import free_port, make_settings
-from tests.ui.conftest import open_chat, serving
+from tests.ui.conftest import ask, open_chat, serving
 
 XSS_CORPUS = Path(__file__).resolve().parents[1] / "data" / "hostile" / "xss"
 SECRET_KEY = "sk-xss-canary-5f1d2c9e"
@@ -43,13 +42,6 @@ def page(browser: Browser, app_url: str) -> Iterator[Page]:
     yield page
     context.close()
 
-
-def ask(page: Page, question: str) -> Any:
-    page.fill("#question textarea", question)
-    page.click("#ask")
-    last = page.locator('[data-testid="bot"]').last
-    expect(last.locator(".meta")).to_contain_text("model:", timeout=60_000)
-    return last
 
 
 def assert_nothing_ran(page: Page) -> None:
