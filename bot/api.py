@@ -8,11 +8,10 @@
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +19,14 @@ from bot.answer import AnswerRequest, Event, answer_events, evidence_is_weak
 from bot.backends.base import Availability, Generator
 from bot.backends.embedders import CachedEmbedder, SentenceTransformerEmbedder, make_embedder
 from bot.backends.registry import backends, create_generator
+from bot.cache import AnswerCache, CacheKey, as_cached, cacheable, history_key
 from bot.catalog import DocumentEntry, IngestReport, find_ingester
 from bot.catalog import Progress as CatalogProgress
-from bot.errors import CitebotError, InputError
+from bot.errors import CitebotError
 from bot.evaluate import Progress, Question, Report, evaluate, load_questions
 from bot.live import LiveIndex
 from bot.plans import Library, named_document
+from bot.question import HistoryItem, checked_question, normalise_history
 from bot.retrieve import Retriever, Turn, rewrite_query
 from bot.schema import Answer, Document, Passage
 from bot.settings import Settings, load_settings
@@ -34,13 +35,6 @@ from bot.store import Store, WriterHold, hold
 from bot.structured import BREADTH_K, nth_item_query, plan, structured_events
 
 log = logging.getLogger(__name__)
-HistoryItem = Turn | Mapping[str, str] | tuple[str, str] | str
-# Terminal escape sequences go whole (a bare ESC would leave "[31m" in the query); then
-# C0/C1 controls, unpaired surrogates (undecodable bytes from argv or JSON; tokenizers reject
-# them) and bidi overrides (they reorder what the reader sees) become spaces.
-_ESCAPE_SEQUENCE = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|[@-_])")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
-_ONLY_MARKERS = re.compile(r"^[\s\[\]\d,;.!?]*$")
 
 
 class Bot:
@@ -55,6 +49,7 @@ class Bot:
         self._embed = CachedEmbedder(self.embedder)
         self._live = LiveIndex(settings, self.embedder, self._embed)
         self._writer: WriterHold | None = None
+        self._answers = AnswerCache(settings.answer_cache_size)
         self._generators: dict[str, Generator] = dict(generators or {})
         self._lock = threading.Lock()
 
@@ -123,21 +118,45 @@ class Bot:
 
     def stream(self, question: str, history: Sequence[HistoryItem] = (), *,
                model: str | None = None, top_k: int | None = None,
-               temperature: float | None = None,
-               max_tokens: int | None = None) -> Iterator[Event]:
+               temperature: float | None = None, max_tokens: int | None = None,
+               cache: bool | None = None) -> Iterator[Event]:
         """Yield the answer's text pieces as they are generated, then the final Answer.
 
         The final Answer is checked: its text may differ from the streamed draft when an
-        unsupported sentence was dropped or the bot abstained.
+        unsupported sentence was dropped or the bot abstained. A question asked before with
+        the same conversation, index, model and settings comes from the answer cache
+        (``cache``: default the setting ``answer_cache``), marked ``cached``.
         """
-        question = self.check_question(question)
-        generator = self.generator(model)
+        ask = _Ask(self.check_question(question), normalise_history(history),
+                   self.generator(model), top_k or self.settings.top_k,
+                   self.settings.temperature if temperature is None else temperature,
+                   max_tokens or self.settings.max_tokens)
+        if not (self.settings.answer_cache if cache is None else cache):
+            yield from self._answer(ask)
+            return
         started = time.perf_counter()
-        turns = normalise_history(history)
-        query = (nth_item_query(question, [(t.role, t.content) for t in turns], self.library)
-                 if turns else None) or rewrite_query(question, turns)
-        k = top_k or self.settings.top_k
-        embed = self._embed.embed_documents
+        key = self._cache_key(ask)
+        hit = self._answers.lead_or_wait(key)
+        if hit is not None:
+            answer = as_cached(hit, time.perf_counter() - started)
+            yield answer.text  # a streaming reader gets the whole text at once
+            yield answer
+            return
+        final = None
+        try:
+            for event in self._answer(ask):
+                final = event if isinstance(event, Answer) else final
+                yield event
+        finally:  # also when the reader stops early: waiters must not wait for nothing
+            self._answers.finish(key, final if final is not None and cacheable(final) else None)
+
+    def _answer(self, ask: _Ask) -> Iterator[Event]:
+        started = time.perf_counter()
+        turns = ask.turns
+        query = (nth_item_query(ask.question, [(t.role, t.content) for t in turns],
+                                self.library) if turns else None) or rewrite_query(ask.question,
+                                                                                   turns)
+        k, embed = ask.top_k, self._embed.embed_documents
         shape = classify(query)
         breadth = shape.kind in BREADTH
         passages = self.retriever.retrieve(query, max(k, BREADTH_K) if breadth else k)
@@ -147,18 +166,22 @@ class Bot:
         draft = (plan(shape, query, passages, library, embed) if library is not None and (
             not evidence_is_weak(passages[:k]) or named_document(query, library)) else None)
         retrieval = time.perf_counter() - started
-        request = AnswerRequest(question=question, query_used=query,
-                                passages=tuple(passages[:k]),
-                                temperature=self.settings.temperature if temperature is None
-                                else temperature,
-                                max_tokens=max_tokens or self.settings.max_tokens,
-                                model=generator.name)
-        events = (structured_events(request, draft, generator, embed) if draft else
-                  answer_events(request, generator, embed))
+        request = AnswerRequest(question=ask.question, query_used=query,
+                                passages=tuple(passages[:k]), temperature=ask.temperature,
+                                max_tokens=ask.max_tokens, model=ask.generator.name)
+        events = (structured_events(request, draft, ask.generator, embed) if draft else
+                  answer_events(request, ask.generator, embed))
         for event in events:
             if isinstance(event, Answer):
                 event = _with_retrieval_time(event, retrieval)
             yield event
+
+    def _cache_key(self, ask: _Ask) -> CacheKey:
+        view = self._live.current()
+        contents = f"{view.state.collection_id}:{view.state.version}" if view.state else ""
+        return CacheKey(ask.question, history_key([(t.role, t.content) for t in ask.turns]),
+                        view.store.live_name, contents, ask.generator.name, ask.top_k,
+                        ask.temperature, ask.max_tokens)
 
     def ask(self, question: str, history: Sequence[HistoryItem] = (), **options: Any) -> Answer:
         """Answer ``question`` (see :meth:`stream` for the options) and return the Answer."""
@@ -182,15 +205,16 @@ class Bot:
         return answer_runnable(self, **options)
 
     def evaluate(self, questions: Sequence[Question] | Path | str, *, model: str | None = None,
-                 progress: Progress | None = None) -> Report:
-        """Ask every question of a question set (a list or a JSON Lines file) and score it."""
+                 progress: Progress | None = None, cache: bool = False) -> Report:
+        """Ask every question of a question set (a list or a JSON Lines file) and score it;
+        each is answered afresh unless ``cache`` (a cached answer must not count as fast)."""
         source = ""
         if isinstance(questions, str | Path):
             source = str(questions)
             questions = load_questions(Path(questions))
         settings = self.settings.with_overrides(model=model) if model else self.settings
         report = evaluate(self, questions, model=model or self.settings.model,
-                          settings=settings.public_dump(), progress=progress)
+                          settings=settings.public_dump(), progress=progress, cache=cache)
         report.questions_file = source
         return report
 
@@ -237,22 +261,7 @@ class Bot:
 
     def check_question(self, question: str) -> str:
         """The question cleaned of control characters, or an InputError that says why not."""
-        if not isinstance(question, str):
-            raise InputError(f"the question must be text, not {type(question).__name__}")
-        cleaned = clean_question(question)
-        limit = self.settings.max_question_chars
-        if not cleaned:
-            raise InputError("the question is empty: type a question about LLMs or generative AI")
-        if len(cleaned) > limit:
-            raise InputError(f"the question is {len(cleaned):,} characters long; the limit is "
-                             f"{limit:,}: shorten it, or raise the limit with the setting "
-                             "max_question_chars (env CITEBOT_MAX_QUESTION_CHARS)")
-        if _ONLY_MARKERS.match(cleaned):
-            shown = cleaned if len(cleaned) <= 40 else cleaned[:40] + "…"
-            what = "only citation markers" if "[" in cleaned else "no words"
-            raise InputError(f"'{shown}' is not a question ({what}): ask in words, e.g. "
-                             "'What is generative AI?'")
-        return cleaned
+        return checked_question(question, self.settings.max_question_chars)
 
     def close(self) -> None:
         if self._writer is not None:
@@ -264,25 +273,16 @@ class Bot:
                 close()
 
 
-def clean_question(question: str) -> str:
-    """``question`` without escape sequences and control characters, trimmed."""
-    return _CONTROL.sub(" ", _ESCAPE_SEQUENCE.sub(" ", question)).strip()
+@dataclass(frozen=True)
+class _Ask:
+    """One question with everything that decides its answer."""
 
-
-def normalise_history(history: Sequence[HistoryItem]) -> list[Turn]:
-    """Accept Turns, {"role", "content"} dicts, (role, content) pairs or plain user strings."""
-    turns = []
-    for item in history:
-        if isinstance(item, Turn):
-            turns.append(item)
-        elif isinstance(item, str):
-            turns.append(Turn("user", item))
-        elif isinstance(item, Mapping):
-            turns.append(Turn(str(item.get("role", "user")), str(item.get("content", ""))))
-        else:
-            role, content = item
-            turns.append(Turn(str(role), str(content)))
-    return turns
+    question: str
+    turns: list[Turn]
+    generator: Generator
+    top_k: int
+    temperature: float
+    max_tokens: int
 
 
 def _with_retrieval_time(answer: Answer, seconds: float) -> Answer:

@@ -284,14 +284,17 @@ Progress = Callable[[int, int, QuestionResult], None]
 
 
 def evaluate(bot: Answerer, questions: Sequence[Question], *, model: str | None = None,
-             settings: dict[str, Any] | None = None, progress: Progress | None = None) -> Report:
-    """Ask every question (with its history) and score the answers."""
+             settings: dict[str, Any] | None = None, progress: Progress | None = None,
+             cache: bool = False) -> Report:
+    """Ask every question (with its history) and score the answers (from the answer cache
+    only if ``cache``)."""
     started = time.perf_counter()
     results = []
     for i, question in enumerate(questions, start=1):
         history = [("user", h) for h in question.history]
         try:
-            result = score(question, bot.ask(question.question, history, model=model))
+            result = score(question, bot.ask(question.question, history, model=model,
+                                             cache=cache))
         except CitebotError as exc:
             result = failed(question, str(exc))
         results.append(result)

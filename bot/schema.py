@@ -183,6 +183,7 @@ class Answer:
     error: str = ""
     shape: str = "fact"
     blocks: tuple[Block, ...] = ()
+    cached: bool = False  # served again from the answer cache (timings: "first_*" = original)
 
     @property
     def verified(self) -> bool:

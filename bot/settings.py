@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     temperature: float = Field(0.1, ge=0.0, le=2.0, description="Sampling temperature.")
     max_tokens: int = Field(200, ge=16, le=4096, description="Longest answer, in tokens.")
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused.")
+    answer_cache: bool = Field(True, description=(
+        "Answer a repeated question from memory (same index, model and settings)."))
+    answer_cache_size: int = Field(512, ge=1, le=1_000_000, description=(
+        "Most answers the cache keeps (least recently used go first)."))
     # Local llama.cpp backend
     local_model_path: Path | None = Field(None, description="Any GGUF file; default: Qwen2.5.")
     local_threads: int = Field(0, ge=0, le=256, description="llama.cpp threads; 0 = all cores.")

@@ -14,8 +14,9 @@ from typing import Any
 
 import gradio as gr
 
-from bot.api import Bot, clean_question
+from bot.api import Bot
 from bot.errors import CitebotError
+from bot.question import clean_question
 from bot.schema import Answer
 from ui.eval_tab import build_eval_tab
 from ui.library_tab import build_library_tab

@@ -136,7 +136,9 @@ def show_answer(answer: Any) -> None:
     t = answer.timings
     click.secho(f"  searched for: {answer.query_used} | model {answer.model} | retrieval "
                 f"{t.get('retrieval', 0):.2f} s, first token {t.get('first_token', 0):.2f} s, "
-                f"total {t.get('total', 0):.2f} s", dim=True)
+                f"total {t.get('total', 0):.2f} s"
+                + (f" (from cache; first answered in {t.get('first_total', 0):.1f} s)"
+                   if answer.cached else ""), dim=True)
 
 
 @main.command()
@@ -244,11 +246,13 @@ def _store_flags(flags: dict[str, Any]) -> dict[str, Any]:
 @click.option("--sample", type=click.IntRange(min=1),
               help="Score a sample of about N questions, stratified by category.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of --sample.")
+@click.option("--cache", "use_cache", is_flag=True,
+              help="Let repeated questions come from the answer cache (off: each is answered).")
 @answer_options
 @click.pass_context
 def eval_(ctx: click.Context, questions: Path | None, out: Path | None,
           fail_under: tuple[str, ...], fail_over: tuple[str, ...],
-          compare: tuple[Path, Path] | None, sample: int | None, seed: int,
+          compare: tuple[Path, Path] | None, sample: int | None, seed: int, use_cache: bool,
           **flags: Any) -> None:
     """Score answers against a question set and write a report."""
     from bot.report import compare_table, read_report, summary_table, write_report
@@ -263,7 +267,8 @@ def eval_(ctx: click.Context, questions: Path | None, out: Path | None,
         bot = make_bot(ctx, questions_file=questions, report_dir=out, **flags)
         chosen = question_set(bot.settings.questions_file, sample, seed)
         with progress_bar("questions") as progress:
-            report = bot.evaluate(chosen, progress=lambda done, total, _: progress(done, total))
+            report = bot.evaluate(chosen, cache=use_cache,
+                                  progress=lambda done, total, _: progress(done, total))
         report.questions_file = str(bot.settings.questions_file) + (
             f" (sample {sample}, seed {seed})" if sample else "")
         json_path, html_path = write_report(report, bot.settings.report_dir)

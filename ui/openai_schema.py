@@ -20,8 +20,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bot.api import Bot, clean_question
+from bot.api import Bot
 from bot.errors import GenerationError, InputError
+from bot.question import clean_question
 from bot.retrieve import Turn
 from bot.schema import Answer
 

@@ -106,8 +106,12 @@ def meta_line(answer: Answer) -> str:
     else:
         parts.append("⚠ not verified")
     timings = answer.timings
-    parts.append(f"{timings.get('total', 0.0):.1f} s (first token "
-                 f"{timings.get('first_token', timings.get('total', 0.0)):.1f} s)")
+    if answer.cached:
+        parts.append(f"from cache in {timings.get('total', 0.0):.2f} s (first answered in "
+                     f"{timings.get('first_total', 0.0):.1f} s)")
+    else:
+        parts.append(f"{timings.get('total', 0.0):.1f} s (first token "
+                     f"{timings.get('first_token', timings.get('total', 0.0)):.1f} s)")
     parts.append(f"model: {escape(answer.model)}")
     return f'<div class="meta">{" · ".join(parts)}</div>'
 

@@ -1,0 +1,99 @@
+"""The answer cache: a question asked again is answered from memory, with the same text and
+citations, instead of spending the model's tokens on it again (on 2 cores tokens are the whole
+budget: more llama.cpp slots do not raise throughput here).
+
+The key holds everything that decides an answer: the cleaned question, the conversation before
+it (the follow-up rewrite depends on it), the index (its name encodes the embedder and the
+chunking; its contents version changes with every finished write, in any process), the model
+and the settings that shape the answer. So a change to the index makes the next identical
+question fresh without anyone clearing anything. Identical questions arriving while the first
+is still being answered wait for that answer instead of generating it again (single flight).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from bot.schema import Answer
+
+WAIT_S = 600.0
+"""Longest a question waits for an identical one under way; then it is answered on its own."""
+
+
+@dataclass(frozen=True)
+class CacheKey:
+    question: str
+    history: tuple[tuple[str, str], ...]
+    index: str  # collection name: embedder, dimension and chunking
+    contents: str  # collection id and contents version
+    model: str
+    top_k: int
+    temperature: float
+    max_tokens: int
+
+
+class AnswerCache:
+    """A bounded, thread-safe LRU of finished answers, with single-flight waiting."""
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._answers: OrderedDict[CacheKey, Answer] = OrderedDict()
+        self._running: dict[CacheKey, threading.Event] = {}
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def lead_or_wait(self, key: CacheKey) -> Answer | None:
+        """The cached answer for ``key``, waiting first if an identical question is being
+        answered; None means the caller answers it and must call :meth:`finish`."""
+        while True:
+            with self._lock:
+                if key in self._answers:
+                    self._answers.move_to_end(key)
+                    self.hits += 1
+                    return self._answers[key]
+                running = self._running.get(key)
+                if running is None:
+                    self._running[key] = threading.Event()
+                    self.misses += 1
+                    return None
+            if not running.wait(WAIT_S):
+                return None  # the first one is stuck: answer on our own (not the leader)
+            # Finished: loop to take its answer, or to lead if it failed and stored nothing.
+
+    def finish(self, key: CacheKey, answer: Answer | None) -> None:
+        """Store the leader's answer (None: it failed, nothing stored) and wake the waiters."""
+        with self._lock:
+            if answer is not None:
+                self._answers[key] = answer
+                self._answers.move_to_end(key)
+                while len(self._answers) > self.max_entries:
+                    self._answers.popitem(last=False)
+            running = self._running.pop(key, None)
+        if running is not None:
+            running.set()
+
+    def __len__(self) -> int:
+        return len(self._answers)
+
+
+def cacheable(answer: Answer) -> bool:
+    """Only whole answers are kept: not one cut short by a failing model."""
+    return answer.complete and not answer.error
+
+
+def as_cached(answer: Answer, seconds: float) -> Answer:
+    """The stored answer as served again: marked, with its own (tiny) timings and the
+    original ones kept under ``first_`` names."""
+    original = {f"first_{k}": v for k, v in answer.timings.items()
+                if not k.startswith("first_")}
+    timings = {**original, "cache": seconds, "total": seconds, "first_content": seconds,
+               "first_token": seconds}
+    return replace(answer, cached=True, timings=timings)
+
+
+def history_key(turns: Sequence[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    return tuple((role, content.strip()) for role, content in turns)
