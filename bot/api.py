@@ -136,19 +136,21 @@ class Bot:
             return
         started = time.perf_counter()
         key = self._cache_key(ask)
-        hit = self._answers.lead_or_wait(key)
-        if hit is not None:
-            answer = as_cached(hit, time.perf_counter() - started)
+        found = self._answers.lead_or_wait(key)
+        if isinstance(found, Answer):
+            answer = as_cached(found, time.perf_counter() - started)
             yield answer.text  # a streaming reader gets the whole text at once
             yield answer
             return
         final = None
         try:
             for event in self._answer(ask):
+                found.touch()
                 final = event if isinstance(event, Answer) else final
                 yield event
         finally:  # also when the reader stops early: waiters must not wait for nothing
-            self._answers.finish(key, final if final is not None and cacheable(final) else None)
+            self._answers.finish(found, final if final is not None and cacheable(final)
+                                 else None)
 
     def _answer(self, ask: _Ask) -> Iterator[Event]:
         started = time.perf_counter()

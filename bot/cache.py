@@ -13,14 +13,16 @@ is still being answered wait for that answer instead of generating it again (sin
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from bot.schema import Answer
 
-WAIT_S = 600.0
-"""Longest a question waits for an identical one under way; then it is answered on its own."""
+STALL_S = 30.0
+"""A question waiting for an identical one under way takes over when that one has shown no
+progress for this long (its reader went away, say): waiting never hangs on a lost answer."""
 
 
 @dataclass(frozen=True)
@@ -35,46 +37,57 @@ class CacheKey:
     max_tokens: int
 
 
+class Flight:
+    """One answer under way for a key: waiters wait on it; the leader touches it as it goes."""
+
+    def __init__(self, key: CacheKey) -> None:
+        self.key = key
+        self.done = threading.Event()
+        self.touched = time.monotonic()
+
+    def touch(self) -> None:
+        self.touched = time.monotonic()
+
+    def stalled(self) -> bool:
+        return time.monotonic() - self.touched > STALL_S
+
+
 class AnswerCache:
     """A bounded, thread-safe LRU of finished answers, with single-flight waiting."""
 
     def __init__(self, max_entries: int) -> None:
         self.max_entries = max_entries
         self._answers: OrderedDict[CacheKey, Answer] = OrderedDict()
-        self._running: dict[CacheKey, threading.Event] = {}
+        self._running: dict[CacheKey, Flight] = {}
         self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
 
-    def lead_or_wait(self, key: CacheKey) -> Answer | None:
-        """The cached answer for ``key``, waiting first if an identical question is being
-        answered; None means the caller answers it and must call :meth:`finish`."""
+    def lead_or_wait(self, key: CacheKey) -> Answer | Flight:
+        """The cached answer for ``key``, waiting first while an identical question is being
+        answered; a Flight means the caller answers it, touching the Flight as it goes, and
+        then calls :meth:`finish`."""
         while True:
             with self._lock:
                 if key in self._answers:
                     self._answers.move_to_end(key)
-                    self.hits += 1
                     return self._answers[key]
                 running = self._running.get(key)
-                if running is None:
-                    self._running[key] = threading.Event()
-                    self.misses += 1
-                    return None
-            if not running.wait(WAIT_S):
-                return None  # the first one is stuck: answer on our own (not the leader)
-            # Finished: loop to take its answer, or to lead if it failed and stored nothing.
+                if running is None or running.stalled():
+                    flight = self._running[key] = Flight(key)
+                    return flight
+            running.done.wait(STALL_S / 10)
+            # Finished: loop to take its answer, or to lead if it failed or stalled.
 
-    def finish(self, key: CacheKey, answer: Answer | None) -> None:
+    def finish(self, flight: Flight, answer: Answer | None) -> None:
         """Store the leader's answer (None: it failed, nothing stored) and wake the waiters."""
         with self._lock:
             if answer is not None:
-                self._answers[key] = answer
-                self._answers.move_to_end(key)
+                self._answers[flight.key] = answer
+                self._answers.move_to_end(flight.key)
                 while len(self._answers) > self.max_entries:
                     self._answers.popitem(last=False)
-            running = self._running.pop(key, None)
-        if running is not None:
-            running.set()
+            if self._running.get(flight.key) is flight:  # not taken over meanwhile
+                del self._running[flight.key]
+        flight.done.set()
 
     def __len__(self) -> int:
         return len(self._answers)

@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.api import Bot
 from bot.backends.base import Availability, GenerationRequest
-from bot.cache import AnswerCache, CacheKey
+from bot.cache import AnswerCache, CacheKey, Flight
 from bot.evaluate import Question
 from bot.settings import Settings
 from ingest.pipeline import ingest_corpus
@@ -121,11 +121,30 @@ def test_the_cache_is_bounded_least_recently_used_first() -> None:
     cache = AnswerCache(max_entries=2)
     keys = [CacheKey(q, (), "i", "v", "m", 5, 0.1, 200) for q in "abc"]
     for key in keys:
-        assert cache.lead_or_wait(key) is None
-        cache.finish(key, object())  # type: ignore[arg-type]
-    assert len(cache) == 2 and cache.lead_or_wait(keys[0]) is None  # "a" went first
-    cache.finish(keys[0], None)  # a failed answer stores nothing, and frees the key
-    assert cache.lead_or_wait(keys[0]) is None
+        flight = cache.lead_or_wait(key)
+        assert isinstance(flight, Flight)
+        cache.finish(flight, f"answer {key.question}")  # type: ignore[arg-type]
+    assert cache.lead_or_wait(keys[2]) == "answer c"
+    first = cache.lead_or_wait(keys[0])
+    assert len(cache) == 2 and isinstance(first, Flight)  # "a" went first
+    cache.finish(first, None)  # a failed answer stores nothing, and frees the key
+    assert isinstance(cache.lead_or_wait(keys[0]), Flight)
+
+
+def test_a_waiter_takes_over_from_a_leader_that_stalled(monkeypatch: Any) -> None:
+    import bot.cache
+
+    monkeypatch.setattr(bot.cache, "STALL_S", 0.3)
+    cache = AnswerCache(max_entries=4)
+    key = CacheKey("q", (), "i", "v", "m", 5, 0.1, 200)
+    abandoned = cache.lead_or_wait(key)  # its reader went away: never touched again
+    started = time.monotonic()
+    second = cache.lead_or_wait(key)
+    assert isinstance(second, Flight) and second is not abandoned
+    assert 0.3 <= time.monotonic() - started < 5
+    cache.finish(abandoned, None)  # finishing late does not end the new leader's flight
+    cache.finish(second, "fresh")  # type: ignore[arg-type]
+    assert cache.lead_or_wait(key) == "fresh"
 
 
 def test_an_ingest_in_another_process_makes_the_next_answer_fresh(chroma_server: int,
