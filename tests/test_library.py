@@ -168,3 +168,17 @@ def test_a_second_process_may_not_write_the_embedded_store(index_copy: Settings)
         holder.kill()
         holder.wait()
     assert ingest_corpus(index_copy, [ARTICLE]).files[0].status == "added"  # free again
+
+
+def test_reindex_brings_back_a_removed_corpus_document_and_keeps_uploads(
+        index_copy: Settings) -> None:
+    bot = Bot(index_copy)
+    bot.add_documents([ARTICLE])
+    removed = bot.remove_document("revechat-llm-vs-genai")
+    assert "a later `citebot ingest` of its folder adds it again" in removed.notes[0]
+    report = bot.reindex()
+    statuses = {r.doc_id: r.status for r in report.files}
+    assert statuses["revechat-llm-vs-genai"] == "added"
+    assert statuses["nosql-at-scale"] == "unchanged"  # the library folder is part of it
+    assert {d.doc_id for d in bot.documents()} >= {"revechat-llm-vs-genai", "nosql-at-scale"}
+    assert bot.store.count() == sum(d.chunks for d in bot.documents())
