@@ -31,6 +31,7 @@ class LocalGenerator:
         self.cache_dir = settings.cache_dir / "models"
         self.threads = settings.local_threads or None
         self.ctx = settings.local_ctx
+        self.slots = settings.local_slots
         self._server: LlamaServer | None = None
         self._client: OpenAICompatibleGenerator | None = None
         self._lock = threading.Lock()
@@ -62,7 +63,8 @@ class LocalGenerator:
                 from bot.backends.llama_server import LlamaServer
 
                 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-                server = LlamaServer(self._model_file(), n_threads=self.threads, n_ctx=self.ctx)
+                server = LlamaServer(self._model_file(), n_threads=self.threads, n_ctx=self.ctx,
+                                     n_parallel=self.slots)
                 base_url = server.start()
                 self._server = server
                 self._client = OpenAICompatibleGenerator(base_url, "local", api_key=None,
