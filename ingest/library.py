@@ -45,12 +45,14 @@ def add_files(settings: Settings, paths: Sequence[Path], *,
     folder = settings.library_path
     with writing(settings), _metadata_kept_on_failure(folder) as entries:
         skipped, stored = _store_files(settings, paths, entries)
+        names = dict(stored)
         if not stored:
             return _report_without_run(settings, skipped)
         _write_metadata(folder, entries)
         report = ingest_corpus(settings, list(stored), progress=progress)
+        _drop_unloadable(folder, entries, report, stored)
         _drop_superseded(folder, entries, stored)
-    named = tuple(replace(r, path=stored.get(Path(r.path), r.path)) for r in report.files)
+    named = tuple(replace(r, path=names.get(Path(r.path), r.path)) for r in report.files)
     return replace(report, files=(*named, *skipped))
 
 
@@ -144,6 +146,18 @@ def _checked_bytes(path: Path, limit: int) -> bytes:
     return data
 
 
+def _drop_unloadable(folder: Path, entries: Entries, report: IngestReport,
+                     stored: dict[Path, str]) -> None:
+    """Files the pipeline could not read (a PDF of scanned images, say) are not kept."""
+    for result in report.problems:
+        path = Path(result.path)
+        if path in stored:
+            path.unlink(missing_ok=True)
+            entries.pop(path.name, None)
+            del stored[path]
+    _write_metadata(folder, entries)
+
+
 def _drop_superseded(folder: Path, entries: Entries, stored: dict[Path, str]) -> None:
     """Delete the library copies of older versions of the documents just stored."""
     fresh = {p.name for p in stored}
@@ -192,6 +206,9 @@ def _read_metadata(folder: Path) -> Entries:
 
 
 def _write_metadata(folder: Path, entries: Entries) -> None:
+    if not entries:  # an empty library keeps no metadata file
+        (folder / METADATA_FILE).unlink(missing_ok=True)
+        return
     folder.mkdir(parents=True, exist_ok=True)
     _write_atomically(folder / METADATA_FILE,
                       json.dumps(entries, indent=1, sort_keys=True).encode())

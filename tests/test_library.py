@@ -66,7 +66,7 @@ def test_add_answer_update_remove(index_copy: Settings, tmp_path: Path) -> None:
     removed = bot.remove_document("nosql-at-scale")
     assert [f.status for f in removed.files] == ["removed"] and removed.deleted == newer.chunks
     assert bot.ask(QUESTION).abstained and other.ask(QUESTION).abstained
-    assert library_files(index_copy) == ["metadata.json"]
+    assert library_files(index_copy) == []  # the copy and its metadata entry are gone
     assert bot.store.count() == SEED_CHUNKS and len(bot.documents()) == 4
 
 
@@ -89,6 +89,11 @@ def test_bad_uploads_are_skipped_with_the_reason_and_change_nothing(index_copy: 
     assert "max_upload_bytes" in reasons["long.md"]
     assert "the type '.docx' is not supported; upload .txt .md .html" in reasons["notes.docx"]
     assert "named .pdf but its content is not a PDF" in reasons["paper.pdf"]
+    scanned = tmp_path / "scanned.pdf"  # a real PDF, but no text in it to index
+    scanned.write_bytes(make_pdf([]))
+    (unreadable,) = bot.add_documents([scanned]).files
+    assert unreadable.status == "skipped" and unreadable.name == "scanned.pdf"
+    assert "has no extractable text" in unreadable.reason
     with pytest.raises(InputError, match="5 files in one upload; the limit is 4"):
         bot.add_documents([*paths, ARTICLE])
     assert (bot.documents(), bot.store.count(), library_files(settings)) == before
