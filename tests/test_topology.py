@@ -4,6 +4,7 @@ a document uploaded through one app is answered by the other; `down` stops every
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +40,11 @@ def test_two_apps_one_chroma_server_one_model_server(tmp_path: Path) -> None:
         added = httpx.post(app2 + "/v1/documents", timeout=300,
                            files=[("file", (ARTICLE.name, ARTICLE.read_bytes()))]).json()
         assert added["files"][0]["status"] == "added"
-        answer = ask(app1, question, "citebot-extractive")  # the other app
-        assert "QUORUM" in answer["text"]
+        # The other app looks for index changes every index_check_s (1 s): within seconds.
+        deadline = time.monotonic() + 30
+        while "QUORUM" not in (answer := ask(app1, question, "citebot-extractive"))["text"]:
+            assert time.monotonic() < deadline, answer["text"]
+            time.sleep(0.5)
         assert {c["doc_id"] for c in answer["citations"]} == {"nosql-at-scale"}
     finally:
         stopped = down(folder)
