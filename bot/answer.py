@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from bot.backends.base import Evidence, GenerationRequest, Generator, Message
+from bot.backends.base import Evidence, GenerationRequest, Generator, Message, Usage
 from bot.cite import CitedAnswer, Embed, cite, lexical_support, quotable_spans
 from bot.errors import GenerationError
 from bot.prompt import (
@@ -149,9 +149,9 @@ def answer_events(request: AnswerRequest, generator: Generator, embed: Embed) ->
         return
     gen_request = GenerationRequest(build_messages(request.question, evidence), request.question,
                                     evidence, request.temperature, request.max_tokens)
-    draft, error = "", ""
+    draft, error, tokens = "", "", dict[str, int]()
     try:
-        for piece in timed_stream(generator, gen_request, timings, started):
+        for piece in timed_stream(generator, gen_request, timings, started, tokens):
             if not draft:
                 timings["first_content"] = timings["first_token"]
             draft += piece
@@ -159,14 +159,18 @@ def answer_events(request: AnswerRequest, generator: Generator, embed: Embed) ->
     except GenerationError as exc:
         error = str(exc)
     timings["generate"] = time.perf_counter() - started
-    yield _finish(request, evidence, draft, error, cached, timings, started)
+    yield replace(_finish(request, evidence, draft, error, cached, timings, started),
+                  tokens=tokens)
 
 
 def timed_stream(generator: Generator, request: GenerationRequest, timings: dict[str, float],
-                 started: float) -> Iterator[str]:
-    """The generator's pieces, noting when the first one came (``first_token``, seconds from
-    ``started``)."""
+                 started: float, tokens: dict[str, int]) -> Iterator[str]:
+    """The generator's text pieces, noting when the first one came (``first_token``, seconds
+    from ``started``) and, in ``tokens``, what the generation cost when the backend says."""
     for piece in generator.stream(request):
+        if isinstance(piece, Usage):
+            tokens.update(piece.as_dict())
+            continue
         timings.setdefault("first_token", time.perf_counter() - started)
         yield piece
 

@@ -9,30 +9,28 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from bot.answer import AnswerRequest, Event, answer_events, evidence_is_weak
+from bot.answer import Event
+from bot.asking import Answering, Ask
 from bot.backends.base import Availability, Generator
 from bot.backends.embedders import CachedEmbedder, SentenceTransformerEmbedder, make_embedder
 from bot.backends.registry import backends, create_generator
-from bot.cache import AnswerCache, CacheKey, as_cached, cacheable, history_key
+from bot.cache import AnswerCache
 from bot.catalog import DocumentEntry, IngestReport, find_ingester
 from bot.catalog import Progress as CatalogProgress
 from bot.errors import CitebotError
 from bot.evaluate import Progress, Question, Report, evaluate, load_questions
 from bot.live import LiveIndex
-from bot.plans import Library, named_document
+from bot.plans import Library
 from bot.question import HistoryItem, checked_question, normalise_history
-from bot.retrieve import Retriever, Turn, rewrite_query
+from bot.queue import ModelQueue, Waiting
+from bot.retrieve import Retriever
 from bot.schema import Answer, Document, Passage
 from bot.settings import Settings, load_settings
-from bot.shape import BREADTH, classify
 from bot.store import Store, WriterHold, hold
-from bot.structured import BREADTH_K, nth_item_query, plan, structured_events
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +47,10 @@ class Bot:
         self._embed = CachedEmbedder(self.embedder)
         self._live = LiveIndex(settings, self.embedder, self._embed)
         self._writer: WriterHold | None = None
-        self._answers = AnswerCache(settings.answer_cache_size)
         self._generators: dict[str, Generator] = dict(generators or {})
         self._lock = threading.Lock()
+        self._answering = Answering(self._live, self._embed,
+                                    AnswerCache(settings.answer_cache_size), self.generator)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **overrides: Any) -> Bot:
@@ -119,71 +118,41 @@ class Bot:
     def stream(self, question: str, history: Sequence[HistoryItem] = (), *,
                model: str | None = None, top_k: int | None = None,
                temperature: float | None = None, max_tokens: int | None = None,
-               cache: bool | None = None) -> Iterator[Event]:
+               cache: bool | None = None, fallback_after_s: float | None = None
+               ) -> Iterator[Event]:
         """Yield the answer's text pieces as they are generated, then the final Answer.
 
         The final Answer is checked: its text may differ from the streamed draft when an
         unsupported sentence was dropped or the bot abstained. A question asked before with
         the same conversation, index, model and settings comes from the answer cache
-        (``cache``: default the setting ``answer_cache``), marked ``cached``.
+        (``cache``: default the setting ``answer_cache``), marked ``cached``. While the model
+        is busy with other questions this one waits its turn; with ``fallback_after_s``, a
+        wait expected to be longer gets the extractive answer at once (``Answer.fallback``).
         """
-        ask = _Ask(self.check_question(question), normalise_history(history),
-                   self.generator(model), top_k or self.settings.top_k,
-                   self.settings.temperature if temperature is None else temperature,
-                   max_tokens or self.settings.max_tokens)
-        if not (self.settings.answer_cache if cache is None else cache):
-            yield from self._answer(ask)
-            return
-        started = time.perf_counter()
-        key = self._cache_key(ask)
-        found = self._answers.lead_or_wait(key)
-        if isinstance(found, Answer):
-            answer = as_cached(found, time.perf_counter() - started)
-            yield answer.text  # a streaming reader gets the whole text at once
-            yield answer
-            return
-        final = None
-        try:
-            for event in self._answer(ask):
-                found.touch()
-                final = event if isinstance(event, Answer) else final
+        for event in self.stream_waiting(question, history, model=model, top_k=top_k,
+                                         temperature=temperature, max_tokens=max_tokens,
+                                         cache=cache, fallback_after_s=fallback_after_s):
+            if not isinstance(event, Waiting):
                 yield event
-        finally:  # also when the reader stops early: waiters must not wait for nothing
-            self._answers.finish(found, final if final is not None and cacheable(final)
-                                 else None)
 
-    def _answer(self, ask: _Ask) -> Iterator[Event]:
-        started = time.perf_counter()
-        turns = ask.turns
-        query = (nth_item_query(ask.question, [(t.role, t.content) for t in turns],
-                                self.library) if turns else None) or rewrite_query(ask.question,
-                                                                                   turns)
-        k, embed = ask.top_k, self._embed.embed_documents
-        shape = classify(query)
-        breadth = shape.kind in BREADTH
-        passages = self.retriever.retrieve(query, max(k, BREADTH_K) if breadth else k)
-        library = self.library if breadth else None
-        # Weak evidence abstains, unless the question names a document to list or summarise:
-        # then the document is the evidence, whatever retrieval found.
-        draft = (plan(shape, query, passages, library, embed) if library is not None and (
-            not evidence_is_weak(passages[:k]) or named_document(query, library)) else None)
-        retrieval = time.perf_counter() - started
-        request = AnswerRequest(question=ask.question, query_used=query,
-                                passages=tuple(passages[:k]), temperature=ask.temperature,
-                                max_tokens=ask.max_tokens, model=ask.generator.name)
-        events = (structured_events(request, draft, ask.generator, embed) if draft else
-                  answer_events(request, ask.generator, embed))
-        for event in events:
-            if isinstance(event, Answer):
-                event = _with_retrieval_time(event, retrieval)
-            yield event
+    def stream_waiting(self, question: str, history: Sequence[HistoryItem] = (), *,
+                       model: str | None = None, top_k: int | None = None,
+                       temperature: float | None = None, max_tokens: int | None = None,
+                       cache: bool | None = None, fallback_after_s: float | None = None
+                       ) -> Iterator[Event | Waiting]:
+        """:meth:`stream`, plus a :class:`Waiting` event about once a second while the
+        question waits for the model: its place in line and the expected wait."""
+        ask = Ask(self.check_question(question), normalise_history(history),
+                  self.generator(model), top_k or self.settings.top_k,
+                  self.settings.temperature if temperature is None else temperature,
+                  max_tokens or self.settings.max_tokens)
+        use_cache = self.settings.answer_cache if cache is None else cache
+        yield from self._answering.events(ask, use_cache, fallback_after_s)
 
-    def _cache_key(self, ask: _Ask) -> CacheKey:
-        view = self._live.current()
-        contents = f"{view.state.collection_id}:{view.state.version}" if view.state else ""
-        return CacheKey(ask.question, history_key([(t.role, t.content) for t in ask.turns]),
-                        view.store.live_name, contents, ask.generator.name, ask.top_k,
-                        ask.temperature, ask.max_tokens)
+    def queue(self, model: str | None = None) -> ModelQueue | None:
+        """The line of questions waiting for ``model``, or None for a backend that answers
+        any number at once (``extractive``; a hosted server without ``openai_concurrency``)."""
+        return self._answering.queue(self.generator(model))
 
     def ask(self, question: str, history: Sequence[HistoryItem] = (), **options: Any) -> Answer:
         """Answer ``question`` (see :meth:`stream` for the options) and return the Answer."""
@@ -273,20 +242,3 @@ class Bot:
             close = getattr(generator, "close", None)
             if close:
                 close()
-
-
-@dataclass(frozen=True)
-class _Ask:
-    """One question with everything that decides its answer."""
-
-    question: str
-    turns: list[Turn]
-    generator: Generator
-    top_k: int
-    temperature: float
-    max_tokens: int
-
-
-def _with_retrieval_time(answer: Answer, seconds: float) -> Answer:
-    timings = {"retrieval": seconds, **{k: v + seconds for k, v in answer.timings.items()}}
-    return replace(answer, timings=timings)

@@ -94,8 +94,9 @@ class AnswerCache:
 
 
 def cacheable(answer: Answer) -> bool:
-    """Only whole answers are kept: not one cut short by a failing model."""
-    return answer.complete and not answer.error
+    """Only whole answers of the model asked are kept: not one cut short by a failing model,
+    nor the quick extractive answer given while the model was busy."""
+    return answer.complete and not answer.error and not answer.fallback
 
 
 def as_cached(answer: Answer, seconds: float) -> Answer:

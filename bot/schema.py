@@ -184,6 +184,8 @@ class Answer:
     shape: str = "fact"
     blocks: tuple[Block, ...] = ()
     cached: bool = False  # served again from the answer cache (timings: "first_*" = original)
+    fallback: str = ""  # why this is the quick extractive answer instead of the model's
+    tokens: Mapping[str, int] = field(default_factory=dict)  # prompt, prompt_cached, generated
 
     @property
     def verified(self) -> bool:

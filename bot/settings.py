@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     openai_api_key_env: str = Field("OPENAI_API_KEY", description="Env variable with the key.")
     openai_api_key: SecretStr | None = Field(None, description="Read from the environment only.")
     openai_timeout: float = Field(60.0, gt=0, description="Seconds before a request gives up.")
+    openai_concurrency: int | None = Field(None, ge=1, le=1024, description=(
+        "Answers the OpenAI-compatible server works on at once. Unset: no limit (a hosted "
+        "service); set it to the server's slots so questions wait in a visible line."))
     # Evaluation
     questions_file: Path = Field(Path("corpus/questions.jsonl"), description="Test questions.")
     report_dir: Path = Field(Path("eval-report"), description="Where evaluations are written.")
@@ -91,8 +94,13 @@ class Settings(BaseSettings):
     port: int = Field(7860, ge=1, le=65535, description="Port of the web app.")
     auth_username: str | None = Field(None, description="Web app login name (optional).")
     auth_password: SecretStr | None = Field(None, description="Web app password (env only).")
+    fallback_after_s: float | None = Field(None, gt=0, le=3600, description=(
+        "Web app: when a question's estimated wait for the model passes this many seconds, "
+        "answer it at once with the verified extractive answer, labelled, and offer to ask "
+        "the model anyway. Unset: every question waits for the model."))
     queue_size: int = Field(64, ge=1, le=10_000, description=(
-        "Questions the web app holds waiting (2 are answered at once); beyond that a user "
+        "Questions the web app holds waiting beyond those already in the model's line; "
+        "beyond that a user "
         "is told the queue is full and to try again."))
     # OpenAI-compatible API (/v1) and MCP server (/mcp), on the web app's server
     api_key: SecretStr | None = Field(None, description=(

@@ -75,7 +75,8 @@ def structured_events(request: AnswerRequest, draft: Draft, generator: Generator
     head = markdown(draft.intro, blocks)
     timings = {"first_content": time.perf_counter() - started}
     yield head
-    closing, error = _closing(request, draft, generator, cached, timings, started)
+    tokens: dict[str, int] = {}
+    closing, error = _closing(request, draft, generator, cached, timings, started, tokens)
     sentences = (_new_statements(numbering.renumber(closing), blocks, numbering.citations)
                  if closing else ())
     text = head
@@ -92,7 +93,7 @@ def structured_events(request: AnswerRequest, draft: Draft, generator: Generator
         abstained=False, query_used=request.query_used, question=request.question,
         sentences=(*cell_sentences(blocks), *sentences),
         dropped=closing.dropped if closing else (), timings=dict(timings), model=request.model,
-        complete=not error, error=error, shape=draft.shape, blocks=blocks)
+        complete=not error, error=error, shape=draft.shape, blocks=blocks, tokens=tokens)
     yield return_answer
 
 
@@ -118,7 +119,8 @@ def _new_statements(sentences: Sequence[Sentence], blocks: Sequence[Block],
 
 
 def _closing(request: AnswerRequest, draft: Draft, generator: Generator, embed: Embed,
-             timings: dict[str, float], started: float) -> tuple[CitedAnswer | None, str]:
+             timings: dict[str, float], started: float,
+             tokens: dict[str, int]) -> tuple[CitedAnswer | None, str]:
     """The model's short answer over the plan's best passages, checked; None when it
     declined or wrote nothing the passages support."""
     if not draft.lead_passages:
@@ -128,7 +130,7 @@ def _closing(request: AnswerRequest, draft: Draft, generator: Generator, embed: 
                             evidence, request.temperature, request.max_tokens)
     text, error = "", ""
     try:
-        text = "".join(timed_stream(generator, gen, timings, started))
+        text = "".join(timed_stream(generator, gen, timings, started, tokens))
     except GenerationError as exc:
         error = str(exc)
         log.warning("the closing paragraph failed: %s", exc)

@@ -17,10 +17,20 @@ import gradio as gr
 from bot.api import Bot
 from bot.errors import CitebotError
 from bot.question import clean_question
+from bot.queue import Waiting
 from bot.schema import Answer
 from ui.eval_tab import build_eval_tab
 from ui.library_tab import build_library_tab
-from ui.render import CLICK_JS, CSS, answer_message, draft_message, error_message, sources_panel
+from ui.render import (
+    ASK_MODEL,
+    CLICK_JS,
+    CSS,
+    answer_message,
+    draft_message,
+    error_message,
+    sources_panel,
+    waiting_message,
+)
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +42,12 @@ EXAMPLES = [
 ]
 INTERNAL_ERROR = "something went wrong inside citebot (it is logged); please try again"
 SHOWN_QUESTION_CHARS = 500
+ACTIVE_QUESTIONS = 32
+"""Chat questions handled at once: they wait in the model's own line (bot/queue.py), where
+each can be told its place and the expected wait, rather than unseen in Gradio's queue."""
 Messages = list[dict[str, str]]
 Turns = list[tuple[str, str]]
+Reply = tuple[Any, Any, Any, Any, Any, Any]  # chat, sources, turns, box, anyway button, redo
 
 
 def model_choices(bot: Bot) -> list[tuple[str, str]]:
@@ -46,34 +60,54 @@ def model_choices(bot: Bot) -> list[tuple[str, str]]:
 
 
 def respond(bot: Bot, question: str, messages: Messages, turns: Turns, model: str,
-            top_k: int, temperature: float) -> Iterator[tuple[Messages, str, Turns, str]]:
-    """Stream one answer into the chat; errors become readable chat messages."""
+            top_k: int, temperature: float, *, fallback: bool = True) -> Iterator[Reply]:
+    """Stream one answer into the chat; errors become readable chat messages. While the
+    model is busy the message says where the question stands in line; past the setting
+    ``fallback_after_s`` (unless ``fallback`` is off) the quick extractive answer comes at
+    once, labelled, and the "Ask the model anyway" button appears."""
     messages = [*messages, {"role": "user", "content": shown_question(question)},
                 {"role": "assistant", "content": draft_message("")}]
-    yield messages, sources_panel(None, {}), turns, ""
+    yield messages, sources_panel(None, {}), turns, "", gr.update(visible=False), None
     try:
         answer = None
         draft = ""
-        for event in bot.stream(question, turns, model=model, top_k=int(top_k),
-                                temperature=float(temperature)):
+        for event in bot.stream_waiting(
+                question, turns, model=model, top_k=int(top_k), temperature=float(temperature),
+                fallback_after_s=bot.settings.fallback_after_s if fallback else None):
             if isinstance(event, Answer):
                 answer = event
+                continue
+            if isinstance(event, Waiting):
+                shown = waiting_message(event)
             else:
                 draft += event
-                messages[-1] = {"role": "assistant", "content": draft_message(draft)}
-                yield messages, gr.skip(), turns, ""
+                shown = draft_message(draft)
+            messages[-1] = {"role": "assistant", "content": shown}
+            yield messages, gr.skip(), turns, "", gr.skip(), gr.skip()
         assert answer is not None
         documents = {c.chunk_id: bot.document(c.chunk_id) for c in answer.citations}
         messages[-1] = {"role": "assistant", "content": answer_message(answer)}
         turns = [*turns, ("user", question), ("assistant", answer.text)]
-        yield messages, sources_panel(answer, documents), turns, ""
+        redo = {"question": question, "model": model} if answer.fallback else None
+        yield (messages, sources_panel(answer, documents), turns, "",
+               gr.update(visible=redo is not None), redo)
     except CitebotError as exc:
         messages[-1] = {"role": "assistant", "content": error_message(str(exc))}
-        yield messages, sources_panel(None, {}), turns, ""
+        yield messages, sources_panel(None, {}), turns, "", gr.skip(), gr.skip()
     except Exception:  # the page must keep working; the traceback goes to the log
         log.exception("answering %r failed", question)
         messages[-1] = {"role": "assistant", "content": error_message(INTERNAL_ERROR)}
-        yield messages, sources_panel(None, {}), turns, ""
+        yield messages, sources_panel(None, {}), turns, "", gr.skip(), gr.skip()
+
+
+def ask_model_anyway(bot: Bot, redo: dict[str, str] | None, messages: Messages, turns: Turns,
+                     top_k: int, temperature: float) -> Iterator[Reply]:
+    """Replace the last quick answer with the model's own, waiting in line for it."""
+    if not redo:
+        yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.update(visible=False), None
+        return
+    yield from respond(bot, redo["question"], messages[:-2], turns[:-2], redo["model"], top_k,
+                       temperature, fallback=False)
 
 
 def shown_question(question: str) -> str:
@@ -104,6 +138,7 @@ def build_app(bot: Bot) -> gr.Blocks:
     with gr.Blocks(title="citebot") as app:
         gr.Markdown("## citebot · LLMs vs generative AI, with a source for every sentence")
         turns = gr.State([])
+        redo = gr.State(None)  # the question a quick answer was given for
         with gr.Tabs():
             with gr.Tab("Chat"), gr.Row():
                 with gr.Column(scale=3):
@@ -115,7 +150,10 @@ def build_app(bot: Bot) -> gr.Blocks:
                         box = gr.Textbox(placeholder="Type a question and press Enter", scale=5,
                                          show_label=False, elem_id="question", max_lines=4)
                         send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
-                    clear = gr.Button("Clear conversation", elem_id="clear", size="sm")
+                    with gr.Row():
+                        anyway = gr.Button(ASK_MODEL, elem_id="ask-model", size="sm",
+                                           visible=False)
+                        clear = gr.Button("Clear conversation", elem_id="clear", size="sm")
                     with gr.Accordion("Settings", open=False, elem_id="settings"):
                         model = gr.Dropdown(choices, value=bot.settings.model, label="Model",
                                             elem_id="model")
@@ -136,25 +174,34 @@ def build_app(bot: Bot) -> gr.Blocks:
         library_tab.select(library.load, None, library.outputs(), api_visibility="private")
 
         def on_ask(question: str, messages: Messages, turns_: Turns, model_: str, k: int,
-                   temp: float) -> Iterator[tuple[Messages, str, Turns, str]]:
+                   temp: float) -> Iterator[Reply]:
             yield from respond(bot, question, messages, turns_, model_, k, temp)
 
+        def on_anyway(redo_: dict[str, str] | None, messages: Messages, turns_: Turns, k: int,
+                      temp: float) -> Iterator[Reply]:
+            yield from ask_model_anyway(bot, redo_, messages, turns_, k, temp)
+
         inputs = [box, chat, turns, model, top_k, temperature]
-        outputs = [chat, sources, turns, box]
-        box.submit(on_ask, inputs, outputs, api_visibility="private")
-        send.click(on_ask, inputs, outputs, api_visibility="private")
+        outputs = [chat, sources, turns, box, anyway, redo]
+        chat_events = {"api_visibility": "private", "concurrency_limit": ACTIVE_QUESTIONS,
+                       "concurrency_id": "chat"}
+        box.submit(on_ask, inputs, outputs, **chat_events)  # type: ignore[arg-type]
+        send.click(on_ask, inputs, outputs, **chat_events)  # type: ignore[arg-type]
+        anyway.click(on_anyway, [redo, chat, turns, top_k, temperature], outputs,
+                     **chat_events)  # type: ignore[arg-type]
+
         def pick(evt: gr.SelectData) -> str:
             return str(evt.value["text"])
 
         chat.example_select(pick, None, box, api_visibility="private").then(
-            on_ask, inputs, outputs, api_visibility="private")
-        clear.click(lambda: ([], sources_panel(None, {}), [], ""), None, outputs,
-                    api_visibility="private")
+            on_ask, inputs, outputs, **chat_events)  # type: ignore[arg-type]
+        clear.click(lambda: ([], sources_panel(None, {}), [], "", gr.update(visible=False), None),
+                    None, outputs, api_visibility="private")
 
         def ask(question: str, model: str = "", top_k: int = 0) -> dict[str, Any]:
             return ask_api(bot, question, model, top_k)
 
-        gr.api(ask, api_name="ask")
+        gr.api(ask, api_name="ask", concurrency_limit=ACTIVE_QUESTIONS, concurrency_id="chat")
     return app
 
 

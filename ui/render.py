@@ -10,6 +10,8 @@ import html
 import re
 from collections.abc import Mapping, Sequence
 
+from bot.asking import ordinal
+from bot.queue import Waiting
 from bot.schema import Answer, Block, Cell, Citation, Document
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
@@ -20,6 +22,8 @@ CSS = """
         background:#dbeafe; color:#1e3a8a; font-weight:600; font-size:.85em; }
 .meta { color:#555; font-size:.85em; margin-top:.4em; }
 .abstained { border-left:4px solid #d97706; padding-left:.6em; }
+.fallback { border-left:4px solid #0891b2; padding-left:.6em; color:#155e75; font-size:.9em; }
+.waiting { color:#155e75; }
 .error { border-left:4px solid #dc2626; padding-left:.6em; color:#991b1b; }
 .source { border:1px solid #ddd; border-radius:8px; padding:.6em; margin-bottom:.6em; }
 .source h4 { margin:.1em 0 .3em 0; }
@@ -58,7 +62,27 @@ def answer_message(answer: Answer) -> str:
         body = f'<div class="abstained"><strong>Not in the sources.</strong> {body}</div>'
     if not answer.complete:
         body += f'<div class="error">Incomplete: {escape(answer.error)}</div>'
+    if answer.fallback:
+        body = (f'<div class="fallback"><strong>{FALLBACK_LABEL}</strong> '
+                f'({escape(answer.fallback)}). “{ASK_MODEL}” below asks it anyway.</div>'
+                + body)
     return body + meta_line(answer)
+
+
+FALLBACK_LABEL = "Quick answer from the sources; the model is busy."
+ASK_MODEL = "Ask the model anyway"
+
+
+def waiting_message(status: Waiting) -> str:
+    """Where a question stands while it waits for the model, in words."""
+    if status.estimate_s is None:
+        wait = "the wait is estimated once the first answer has been timed"
+    else:
+        wait = f"about {status.estimate_s:.0f} s to wait"
+        if status.typical_s is not None:
+            wait += f" (answers are taking about {status.typical_s:.0f} s each)"
+    return (f'<div class="waiting">⏳ Waiting for the model: you are '
+            f'<strong>{ordinal(status.position)} in line</strong>, {wait}.</div>')
 
 
 def badges(numbers: Sequence[int]) -> str:

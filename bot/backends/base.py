@@ -47,6 +47,21 @@ class GenerationRequest:
 
 
 @dataclass(frozen=True)
+class Usage:
+    """What one generation cost in tokens, as the server counted it: ``prompt`` tokens read
+    (``cached`` of them reused from the server's prompt cache rather than computed again)
+    and ``generated`` tokens written. Backends that know yield it after the text."""
+
+    prompt: int
+    cached: int
+    generated: int
+
+    def as_dict(self) -> dict[str, int]:
+        return {"prompt": self.prompt, "prompt_new": self.prompt - self.cached,
+                "prompt_cached": self.cached, "generated": self.generated}
+
+
+@dataclass(frozen=True)
 class Availability:
     """Whether a backend can run here, and if not, what to do about it."""
 
@@ -60,8 +75,9 @@ class Generator(Protocol):
 
     name: str
 
-    def stream(self, request: GenerationRequest) -> Iterator[str]:
-        """Yield pieces of the answer text as they are produced."""
+    def stream(self, request: GenerationRequest) -> Iterator[str | Usage]:
+        """Yield pieces of the answer text as they are produced (and, when the backend
+        knows it, one :class:`Usage` at the end)."""
         ...
 
     def check(self) -> Availability:
@@ -83,4 +99,4 @@ class Embedder(Protocol):
 
 def generate(generator: Generator, request: GenerationRequest) -> str:
     """The non-streaming call: the joined stream."""
-    return "".join(generator.stream(request))
+    return "".join(p for p in generator.stream(request) if isinstance(p, str))

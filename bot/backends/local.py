@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.backends.base import Availability, GenerationRequest
+from bot.backends.base import Availability, GenerationRequest, Usage
 from bot.backends.gguf import QWEN25_CODER_1_5B, ensure_model_file, model_file_status
 from bot.backends.openai_compat import OpenAICompatibleGenerator
 
@@ -32,6 +32,7 @@ class LocalGenerator:
         self.threads = settings.local_threads or None
         self.ctx = settings.local_ctx
         self.slots = settings.local_slots
+        self.concurrency = settings.local_slots  # questions beyond it wait in the Bot's line
         self._server: LlamaServer | None = None
         self._client: OpenAICompatibleGenerator | None = None
         self._lock = threading.Lock()
@@ -75,7 +76,7 @@ class LocalGenerator:
         """Load the model now rather than on the first question."""
         self.client()
 
-    def stream(self, request: GenerationRequest) -> Iterator[str]:
+    def stream(self, request: GenerationRequest) -> Iterator[str | Usage]:
         yield from self.client().stream(request)
 
     def close(self) -> None:

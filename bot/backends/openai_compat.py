@@ -7,7 +7,7 @@ import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from bot.backends.base import Availability, GenerationRequest
+from bot.backends.base import Availability, GenerationRequest, Usage
 from bot.errors import GenerationError, ModelUnavailableError
 
 if TYPE_CHECKING:
@@ -21,8 +21,10 @@ class OpenAICompatibleGenerator:
     """Streams chat completions from ``base_url``. The API key is never logged or shown."""
 
     def __init__(self, base_url: str, model: str, *, api_key: str | None, timeout: float,
-                 name: str = "openai", max_retries: int = 0) -> None:
+                 name: str = "openai", max_retries: int = 0,
+                 concurrency: int | None = None) -> None:
         self.name = name
+        self.concurrency = concurrency  # None: the server takes every request at once
         self.base_url = base_url.rstrip("/")
         self.model = model
         self._api_key = api_key
@@ -33,7 +35,7 @@ class OpenAICompatibleGenerator:
     def from_settings(cls, settings: Settings) -> OpenAICompatibleGenerator:
         key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
         return cls(settings.openai_base_url, settings.openai_model, api_key=key,
-                   timeout=settings.openai_timeout)
+                   timeout=settings.openai_timeout, concurrency=settings.openai_concurrency)
 
     def check(self) -> Availability:
         import httpx
@@ -66,9 +68,10 @@ class OpenAICompatibleGenerator:
                           api_key=SecretStr(self._api_key or "none"),  # local servers take any
                           timeout=self.timeout, max_retries=self.max_retries,
                           temperature=request.temperature,
-                          max_completion_tokens=request.max_tokens, streaming=True)
+                          max_completion_tokens=request.max_tokens, streaming=True,
+                          stream_usage=True)  # token counts: what every answer costs
 
-    def stream(self, request: GenerationRequest) -> Iterator[str]:
+    def stream(self, request: GenerationRequest) -> Iterator[str | Usage]:
         import openai
 
         messages = [(m.role, m.content) for m in request.messages]
@@ -78,6 +81,8 @@ class OpenAICompatibleGenerator:
                 finished = finished or bool(chunk.response_metadata.get("finish_reason"))
                 if chunk.content:
                     yield str(chunk.content)
+                if chunk.usage_metadata:
+                    yield _usage(chunk.usage_metadata)
         except openai.APITimeoutError:
             raise GenerationError(
                 f"the model at {self.base_url} did not answer within {self.timeout:g} s; "
@@ -92,6 +97,12 @@ class OpenAICompatibleGenerator:
         if not finished:  # a stream that ends without a finish reason was cut off
             raise GenerationError(f"the model server at {self.base_url} stopped in the middle "
                                   "of the answer; what arrived is shown as incomplete")
+
+
+def _usage(meta: Any) -> Usage:
+    details = meta.get("input_token_details") or {}
+    return Usage(int(meta.get("input_tokens", 0)), int(details.get("cache_read", 0) or 0),
+                 int(meta.get("output_tokens", 0)))
 
 
 def _short(text: str, limit: int = 200) -> str:

@@ -1,0 +1,159 @@
+"""From one question to its answer's events: the answer cache, the model's line, retrieval,
+the plan for the question's shape, and composition.
+
+    cache hit ─────────────────────────────────────────────► the stored Answer, marked cached
+    cache miss ─► wait for the model (Waiting events) ─► retrieve ─► plan ─► compose ─► Answer
+                     └─ expected wait > fallback_after_s ─► the extractive Answer, labelled
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from threading import Lock
+
+from bot.answer import AnswerRequest, Event, answer_events, evidence_is_weak
+from bot.backends.base import Generator
+from bot.backends.embedders import CachedEmbedder
+from bot.cache import AnswerCache, CacheKey, as_cached, cacheable, history_key
+from bot.live import LiveIndex
+from bot.plans import named_document
+from bot.queue import ModelQueue, Waiting
+from bot.retrieve import Turn, rewrite_query
+from bot.schema import Answer
+from bot.shape import BREADTH, classify
+from bot.structured import BREADTH_K, nth_item_query, plan, structured_events
+
+WAIT_TICK_S = 1.0  # how often a waiting question hears where it stands
+FALLBACK_MODEL = "extractive"
+
+
+@dataclass(frozen=True)
+class Ask:
+    """One question with everything that decides its answer."""
+
+    question: str
+    turns: list[Turn]
+    generator: Generator
+    top_k: int
+    temperature: float
+    max_tokens: int
+
+
+class Answering:
+    """Answers :class:`Ask` s over a live index; one per Bot (its cache and lines are shared
+    by every thread asking through that Bot)."""
+
+    def __init__(self, live: LiveIndex, embed: CachedEmbedder, cache: AnswerCache,
+                 generator: Callable[[str], Generator]) -> None:
+        self._live = live
+        self._embed = embed
+        self._cache = cache
+        self._generator = generator
+        self._queues: dict[str, ModelQueue] = {}
+        self._lock = Lock()
+
+    def events(self, ask: Ask, use_cache: bool,
+               fallback_after_s: float | None) -> Iterator[Event | Waiting]:
+        if not use_cache:
+            yield from self._queued(ask, fallback_after_s)
+            return
+        started = time.perf_counter()
+        found = self._cache.lead_or_wait(self._cache_key(ask))
+        if isinstance(found, Answer):
+            answer = as_cached(found, time.perf_counter() - started)
+            yield answer.text  # a streaming reader gets the whole text at once
+            yield answer
+            return
+        final = None
+        try:
+            for event in self._queued(ask, fallback_after_s):
+                found.touch()  # waiting in line counts as progress: nobody takes over
+                final = event if isinstance(event, Answer) else final
+                yield event
+        finally:  # also when the reader stops early: waiters must not wait for nothing
+            self._cache.finish(found, final if final is not None and cacheable(final) else None)
+
+    def queue(self, generator: Generator) -> ModelQueue | None:
+        """The line for ``generator``; None when it answers any number at once."""
+        capacity = getattr(generator, "concurrency", None)
+        if capacity is None:
+            return None
+        with self._lock:
+            return self._queues.setdefault(generator.name, ModelQueue(int(capacity)))
+
+    def _queued(self, ask: Ask, fallback_after_s: float | None) -> Iterator[Event | Waiting]:
+        """The answer, once this question's turn with the model has come."""
+        queue = self.queue(ask.generator)
+        if queue is None:
+            yield from self._answer(ask)
+            return
+        ticket, timed = queue.join(), False
+        try:
+            tick = 0.0  # the first look is at once: a wait too long to bear falls back now
+            while not ticket.wait(tick):
+                status, tick = ticket.status(), WAIT_TICK_S
+                if fallback_after_s is not None and (status.estimate_s or 0) > fallback_after_s:
+                    ticket.leave()
+                    yield from self._fallback(ask, status)
+                    return
+                yield status
+            for event in self._answer(ask):
+                # Only answers the model worked on tell how long the model takes.
+                timed = isinstance(event, Answer) and "first_token" in event.timings
+                yield event
+        finally:
+            ticket.leave(finished=timed)
+
+    def _fallback(self, ask: Ask, status: Waiting) -> Iterator[Event]:
+        """The verified extractive answer, given at once because the model is busy."""
+        why = (f"the model is busy: {ordinal(status.position)} in line, about "
+               f"{status.estimate_s or 0:.0f} s to wait")
+        for event in self._answer(replace(ask, generator=self._generator(FALLBACK_MODEL))):
+            yield replace(event, fallback=why) if isinstance(event, Answer) else event
+
+    def _answer(self, ask: Ask) -> Iterator[Event]:
+        started = time.perf_counter()
+        view = self._live.current()
+        turns = ask.turns
+        query = (nth_item_query(ask.question, [(t.role, t.content) for t in turns],
+                                view.library) if turns else None) or rewrite_query(ask.question,
+                                                                                   turns)
+        k, embed = ask.top_k, self._embed.embed_documents
+        shape = classify(query)
+        breadth = shape.kind in BREADTH
+        passages = view.retriever.retrieve(query, max(k, BREADTH_K) if breadth else k)
+        library = view.library if breadth else None
+        # Weak evidence abstains, unless the question names a document to list or summarise:
+        # then the document is the evidence, whatever retrieval found.
+        draft = (plan(shape, query, passages, library, embed) if library is not None and (
+            not evidence_is_weak(passages[:k]) or named_document(query, library)) else None)
+        retrieval = time.perf_counter() - started
+        request = AnswerRequest(question=ask.question, query_used=query,
+                                passages=tuple(passages[:k]), temperature=ask.temperature,
+                                max_tokens=ask.max_tokens, model=ask.generator.name)
+        events = (structured_events(request, draft, ask.generator, embed) if draft else
+                  answer_events(request, ask.generator, embed))
+        for event in events:
+            if isinstance(event, Answer):
+                event = _with_retrieval_time(event, retrieval)
+            yield event
+
+    def _cache_key(self, ask: Ask) -> CacheKey:
+        view = self._live.current()
+        contents = f"{view.state.collection_id}:{view.state.version}" if view.state else ""
+        return CacheKey(ask.question, history_key([(t.role, t.content) for t in ask.turns]),
+                        view.store.live_name, contents, ask.generator.name, ask.top_k,
+                        ask.temperature, ask.max_tokens)
+
+
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th … 11th, 12th, 13th … 21st."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _with_retrieval_time(answer: Answer, seconds: float) -> Answer:
+    timings = {"retrieval": seconds, **{k: v + seconds for k, v in answer.timings.items()}}
+    return replace(answer, timings=timings)
