@@ -50,7 +50,8 @@ class Bot:
         self._generators: dict[str, Generator] = dict(generators or {})
         self._lock = threading.Lock()
         self._answering = Answering(self._live, self._embed,
-                                    AnswerCache(settings.answer_cache_size), self.generator)
+                                    AnswerCache(settings.answer_cache_size), self.generator,
+                                    queue_limit=settings.queue_size)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **overrides: Any) -> Bot:

@@ -17,6 +17,7 @@ from bot.answer import AnswerRequest, Event, answer_events, evidence_is_weak
 from bot.backends.base import Generator
 from bot.backends.embedders import CachedEmbedder
 from bot.cache import AnswerCache, CacheKey, as_cached, cacheable, history_key
+from bot.errors import QueueFullError
 from bot.live import LiveIndex
 from bot.plans import named_document
 from bot.queue import ModelQueue, Waiting
@@ -46,8 +47,9 @@ class Answering:
     by every thread asking through that Bot)."""
 
     def __init__(self, live: LiveIndex, embed: CachedEmbedder, cache: AnswerCache,
-                 generator: Callable[[str], Generator]) -> None:
+                 generator: Callable[[str], Generator], queue_limit: int | None = None) -> None:
         self._live = live
+        self._queue_limit = queue_limit
         self._embed = embed
         self._cache = cache
         self._generator = generator
@@ -81,7 +83,8 @@ class Answering:
         if capacity is None:
             return None
         with self._lock:
-            return self._queues.setdefault(generator.name, ModelQueue(int(capacity)))
+            return self._queues.setdefault(generator.name,
+                                           ModelQueue(int(capacity), self._queue_limit))
 
     def _queued(self, ask: Ask, fallback_after_s: float | None) -> Iterator[Event | Waiting]:
         """The answer, once this question's turn with the model has come."""
@@ -89,14 +92,22 @@ class Answering:
         if queue is None:
             yield from self._answer(ask)
             return
-        ticket, timed = queue.join(), False
+        try:
+            ticket, timed = queue.join(), False
+        except QueueFullError as full:
+            if fallback_after_s is None:
+                raise
+            yield from self._fallback(ask, f"the model's line is full ({full})")
+            return
         try:
             tick = 0.0  # the first look is at once: a wait too long to bear falls back now
             while not ticket.wait(tick):
                 status, tick = ticket.status(), WAIT_TICK_S
                 if fallback_after_s is not None and (status.estimate_s or 0) > fallback_after_s:
                     ticket.leave()
-                    yield from self._fallback(ask, status)
+                    yield from self._fallback(ask, f"{ordinal(status.position)} in line for "
+                                                   f"the model, about {status.estimate_s:.0f} s "
+                                                   "to wait")
                     return
                 yield status
             for event in self._answer(ask):
@@ -106,10 +117,8 @@ class Answering:
         finally:
             ticket.leave(finished=timed)
 
-    def _fallback(self, ask: Ask, status: Waiting) -> Iterator[Event]:
+    def _fallback(self, ask: Ask, why: str) -> Iterator[Event]:
         """The verified extractive answer, given at once because the model is busy."""
-        why = (f"the model is busy: {ordinal(status.position)} in line, about "
-               f"{status.estimate_s or 0:.0f} s to wait")
         for event in self._answer(replace(ask, generator=self._generator(FALLBACK_MODEL))):
             yield replace(event, fallback=why) if isinstance(event, Answer) else event
 

@@ -43,3 +43,7 @@ class ModelUnavailableError(CitebotError):
 
 class GenerationError(CitebotError):
     """The model failed while producing an answer."""
+
+
+class QueueFullError(CitebotError):
+    """Too many questions already wait for the model: try again later."""

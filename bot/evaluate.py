@@ -26,8 +26,12 @@ from bot.text import normalise
 METRICS = ("hit@1", "hit@5", "mrr", "fact_recall", "abstention_accuracy", "false_abstention_rate",
            "false_answer_rate", "citation_validity", "support_rate", "citation_hit",
            "retrieval_p50", "retrieval_p95", "first_content_p50", "first_content_p95",
-           "first_token_p50", "first_token_p95", "total_p50", "total_p95")
-LOWER_IS_BETTER = frozenset(m for m in METRICS if m.endswith(("_rate", "_p50", "_p95")))
+           "first_token_p50", "first_token_p95", "total_p50", "total_p95",
+           "prompt_tokens", "prompt_new_tokens", "generated_tokens")
+LOWER_IS_BETTER = frozenset(m for m in METRICS if m.endswith(("_rate", "_p50", "_p95",
+                                                              "_tokens")))
+TOKENS = {"prompt_tokens": "prompt", "prompt_new_tokens": "prompt_new",
+          "generated_tokens": "generated"}  # metric: Answer.tokens key (means per answer)
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,7 @@ class QuestionResult:
     has_support: bool = False      # the question names support snippets (hit@k counts it)
     kind: str = ""                 # the question's shape as the set says (fact, list, ...)
     shape: str = ""                # the shape the bot answered it as
+    tokens: dict[str, int] = field(default_factory=dict)  # what the model's answer cost
 
 
 @dataclass
@@ -208,7 +213,8 @@ def score(question: Question, answer: Answer) -> QuestionResult:
         supported_sentences=sum(s.supported for s in answer.sentences),
         unsupported_sentences=len(answer.dropped) + sum(not s.supported for s in answer.sentences),
         citation_hit=hit, timings=dict(answer.timings), error=answer.error,
-        has_support=bool(question.support), kind=question.kind, shape=answer.shape)
+        has_support=bool(question.support), kind=question.kind, shape=answer.shape,
+        tokens=dict(answer.tokens))
 
 
 def failed(question: Question, error: str) -> QuestionResult:
@@ -247,6 +253,8 @@ def aggregate(results: Sequence[QuestionResult]) -> dict[str, float]:
         values = [r.timings[key] for r in results if key in r.timings]
         metrics[f"{key}_p50"] = percentile(values, 50)
         metrics[f"{key}_p95"] = percentile(values, 95)
+    spent = [r.tokens for r in results if r.tokens]  # answers the model wrote a part of
+    metrics.update({name: _mean([t.get(key, 0) for t in spent]) for name, key in TOKENS.items()})
     return metrics
 
 

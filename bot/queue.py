@@ -16,6 +16,8 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
+from bot.errors import QueueFullError
+
 RECENT = 20  # answers the estimate is taken from: enough to smooth, few enough to follow load
 
 
@@ -35,19 +37,26 @@ class Waiting:
 class ModelQueue:
     """First come, first served access to a model that answers ``capacity`` at once."""
 
-    def __init__(self, capacity: int = 1) -> None:
+    def __init__(self, capacity: int = 1, limit: int | None = None) -> None:
         if capacity < 1:
             raise ValueError(f"a model queue needs a capacity of at least 1, not {capacity}")
         self.capacity = capacity
+        self.limit = limit  # most questions that may wait; None: no limit
         self._cond = threading.Condition()
         self._line: list[Ticket] = []
         self._serving: dict[Ticket, float] = {}  # ticket -> when its turn began
         self._recent: deque[float] = deque(maxlen=RECENT)
 
     def join(self) -> Ticket:
-        """Take a place at the end of the line."""
+        """Take a place at the end of the line; QueueFullError when ``limit`` already wait
+        (a clean refusal beats a wait nobody would sit through)."""
         ticket = Ticket(self)
         with self._cond:
+            if self.limit is not None and len(self._line) >= self.limit:
+                raise QueueFullError(
+                    f"the queue is full: {len(self._line)} questions already wait for the "
+                    "model; please try again in a minute (the setting queue_size says how "
+                    "many may wait)")
             self._line.append(ticket)
         return ticket
 

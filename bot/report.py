@@ -18,6 +18,8 @@ _SECONDS = ("_p50", "_p95")
 
 
 def fmt(metric: str, value: float) -> str:
+    if metric.endswith("_tokens"):
+        return f"{value:.0f}"
     return f"{value:.2f} s" if metric.endswith(_SECONDS) else f"{value:.3f}"
 
 
@@ -33,7 +35,7 @@ def summary_table(report: Report) -> str:
 
 
 KIND_COLUMNS = ("questions", "fact_recall", "support_rate", "abstention_accuracy", "hit@5",
-                "first_content_p50", "total_p50")
+                "first_content_p50", "total_p50", "prompt_tokens", "generated_tokens")
 
 
 def kind_table(report: Report) -> str:
@@ -121,7 +123,7 @@ def _category_table(categories: Mapping[str, Mapping[str, float]], name: str = "
                                            "abstention_accuracy", "support_rate")) -> str:
     head = "".join(f"<th>{k}</th>" for k in keys)
     body = "".join(f"<tr><td>{html.escape(group)}</td>" + "".join(
-        f"<td>{vals.get(k, 0.0):.2f}</td>" for k in keys) + "</tr>"
+        f"<td>{fmt(k, vals.get(k, 0.0))}</td>" for k in keys) + "</tr>"
         for group, vals in categories.items())
     return f"<table><tr><th>{name}</th>{head}</tr>{body}</table>"
 
@@ -162,7 +164,7 @@ def _plots(report: Report) -> str:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    quality = [m for m in METRICS if not m.endswith(_SECONDS)]
+    quality = [m for m in METRICS if not m.endswith((*_SECONDS, "_tokens"))]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4))
     ax1.barh(quality, [report.metrics.get(m, 0.0) for m in quality], color="#1e3a8a")
     ax1.set_xlim(0, 1)

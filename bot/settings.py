@@ -99,8 +99,7 @@ class Settings(BaseSettings):
         "answer it at once with the verified extractive answer, labelled, and offer to ask "
         "the model anyway. Unset: every question waits for the model."))
     queue_size: int = Field(64, ge=1, le=10_000, description=(
-        "Questions the web app holds waiting beyond those already in the model's line; "
-        "beyond that a user "
+        "Most questions that may wait for the model (and for the web app's queue); one more "
         "is told the queue is full and to try again."))
     # OpenAI-compatible API (/v1) and MCP server (/mcp), on the web app's server
     api_key: SecretStr | None = Field(None, description=(

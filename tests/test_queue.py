@@ -17,6 +17,7 @@ import pytest
 from bot.api import Bot
 from bot.backends.base import GenerationRequest, Usage
 from bot.backends.extractive import ExtractiveGenerator
+from bot.errors import QueueFullError
 from bot.queue import ModelQueue, Waiting
 from bot.schema import Answer
 from bot.settings import Settings
@@ -33,6 +34,18 @@ def test_the_line_is_first_come_first_served() -> None:
     first.leave(finished=True)
     assert third.wait(1)
     assert third.status().position == 0
+
+
+def test_a_full_line_refuses_with_what_to_do() -> None:
+    queue = ModelQueue(capacity=1, limit=2)
+    serving, waiting = queue.join(), queue.join()
+    assert serving.wait(0)
+    queue.join()  # two wait: the limit
+    with pytest.raises(QueueFullError, match=r"2 questions already wait for the model; please "
+                                             r"try again in a minute \(the setting queue_size"):
+        queue.join()
+    waiting.leave()
+    queue.join()  # a place came free
 
 
 def test_the_wait_is_estimated_from_recent_answer_times() -> None:
@@ -128,7 +141,7 @@ def test_a_busy_model_gives_the_labelled_extractive_answer_at_once(
     started = time.perf_counter()
     quick = bot.ask(QUESTION, model="gated", fallback_after_s=0.000001)
     assert time.perf_counter() - started < 5 and model.calls == 1  # the model was not asked
-    assert quick.fallback.startswith("the model is busy: 1st in line, about")
+    assert quick.fallback.startswith("1st in line for the model, about")
     assert quick.model == "extractive" and not quick.abstained
     assert "Reinforcement Learning from Human Feedback" in quick.text
     assert quick.citations and not quick.tokens
@@ -152,3 +165,22 @@ def test_without_a_fallback_the_question_waits_and_hears_its_place(
     assert isinstance(answer, Answer) and answer.model == "gated" and not answer.fallback
     assert "Reinforcement Learning from Human Feedback" in answer.text
     assert queue.waiting == 0 and len(queue._recent) == 1
+
+
+def test_a_full_line_falls_back_when_allowed_and_refuses_when_not(index_copy: Settings) -> None:
+    model = GatedModel()
+    bot = Bot(index_copy.with_overrides(answer_cache=False, queue_size=1),
+              generators={"gated": model})
+    queue = bot.queue("gated")
+    assert queue is not None
+    holder = queue.join()
+    assert holder.wait(0)  # being answered: it no longer waits
+    waiter = queue.join()  # one waits: the line is full
+    with pytest.raises(QueueFullError):
+        bot.ask(QUESTION, model="gated")
+    quick = bot.ask(QUESTION, model="gated", fallback_after_s=60)
+    assert quick.fallback.startswith("the model's line is full")
+    assert "Reinforcement Learning from Human Feedback" in quick.text and model.calls == 0
+    waiter.leave()
+    holder.leave()
+    bot.close()

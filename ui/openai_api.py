@@ -27,6 +27,7 @@ from bot.errors import (
     GenerationError,
     InputError,
     ModelUnavailableError,
+    QueueFullError,
 )
 from bot.schema import Answer
 from ui.api_access import Gate, Refusal
@@ -65,6 +66,8 @@ def error_response(exc: Exception) -> JSONResponse:
     if isinstance(exc, GenerationError):
         return JSONResponse(error_body(f"the model failed: {exc}", "server_error",
                                        "generation_failed"), status_code=502)
+    if isinstance(exc, QueueFullError):  # the code OpenAI clients know to retry later
+        return JSONResponse(error_body(str(exc), "server_error", "queue_full"), 503)
     if isinstance(exc, ModelUnavailableError | ConfigError):
         return JSONResponse(error_body(str(exc), "server_error", "model_unavailable"), 503)
     if isinstance(exc, CitebotError):

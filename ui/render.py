@@ -64,12 +64,11 @@ def answer_message(answer: Answer) -> str:
         body += f'<div class="error">Incomplete: {escape(answer.error)}</div>'
     if answer.fallback:
         body = (f'<div class="fallback"><strong>{FALLBACK_LABEL}</strong> '
-                f'({escape(answer.fallback)}). “{ASK_MODEL}” below asks it anyway.</div>'
-                + body)
+                f'({escape(answer.fallback)}): “{ASK_MODEL}” below waits for it.</div>' + body)
     return body + meta_line(answer)
 
 
-FALLBACK_LABEL = "Quick answer from the sources; the model is busy."
+FALLBACK_LABEL = "Quick answer from the sources; the model is busy"
 ASK_MODEL = "Ask the model anyway"
 
 

@@ -93,7 +93,10 @@ def _config(folder: Path, chroma_port: int, llm_port: int, corpus: list[Path]) -
         f'data_dir = "{folder / "data"}"\ncorpus = [{roots}]\n'
         f'chroma_host = "127.0.0.1"\nchroma_port = {chroma_port}\n'
         f'model = "openai"\nopenai_base_url = "http://127.0.0.1:{llm_port}/v1"\n'
-        'openai_model = "local"\nopenai_timeout = 300\n')
+        'openai_model = "local"\nopenai_timeout = 300\n'
+        # One llama.cpp slot: each app sends the model one question at a time and lets the
+        # others wait in its own line, where they see their place (and may fall back).
+        'openai_concurrency = 1\n')
     return config
 
 

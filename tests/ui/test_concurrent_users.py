@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
-import httpx
 import pytest
 
 from bot.api import Bot
@@ -25,7 +24,10 @@ from tests.conftest import ROOT, free_port
 USERS = 8
 QUESTIONS_PER_USER = 1  # 8 real-LLM answers at once; benchmarks/load.py runs 8 x 2
 OVERALL_TIMEOUT = 900  # s: a hang fails the test instead of stalling the run
-QUEUE_FULL = "Queue is full! Please try again."
+PATIENT = {"timeout": 60}
+"""gradio_client posts each question with httpx's 5 s default: too short on 2 cores busy with
+the model and other tests, where the join itself can take longer (the answer has its own
+OVERALL_TIMEOUT)."""
 _MARKER = re.compile(r"\[(\d+)\]")
 
 
@@ -82,27 +84,23 @@ def assert_complete(reply: Any, question: str) -> None:
         assert contains_any(reply["text"], group), (question, group, reply["text"])
 
 
-def ask_as_user(url: str, questions: list[str], start: threading.Barrier) -> list[Any]:
-    """One user with its own client, asking its questions in turn; a queue-full refusal is
-    returned as the QueueError, anything else raised propagates (and fails the test)."""
+def client(url: str) -> Any:
     from gradio_client import Client
-    from gradio_client.utils import QueueError
 
-    client = Client(url, verbose=False)
+    return Client(url, verbose=False, httpx_kwargs=PATIENT)
+
+
+def ask_as_user(url: str, questions: list[str], start: threading.Barrier) -> list[Any]:
+    """One user with its own client, asking its questions in turn; anything raised (a
+    refusal included: the default line holds them all) propagates and fails the test."""
+
+    user = client(url)
     start.wait(timeout=120)
-    replies: list[Any] = []
-    for question in questions:
-        try:
-            replies.append(client.submit(question, "local", 0, api_name="/ask")
-                           .result(timeout=OVERALL_TIMEOUT))
-        except QueueError as exc:
-            replies.append(exc)
-    return replies
+    return [user.submit(question, "local", 0, api_name="/ask").result(timeout=OVERALL_TIMEOUT)
+            for question in questions]
 
 
 def test_eight_users_at_once_all_get_whole_answers(app_url: str) -> None:
-    from gradio_client.utils import QueueError
-
     questions = real_questions(USERS * QUESTIONS_PER_USER)
     mine = [questions[u::USERS] for u in range(USERS)]
     start = threading.Barrier(USERS)
@@ -113,9 +111,6 @@ def test_eight_users_at_once_all_get_whole_answers(app_url: str) -> None:
     answered = 0
     for qs, future in zip(mine, futures, strict=True):
         for question, reply in zip(qs, future.result(), strict=True):
-            if isinstance(reply, QueueError):  # allowed, but must be the clean refusal
-                assert str(reply) == QUEUE_FULL
-                continue
             assert_complete(reply, question)
             answered += 1
     assert answered == USERS * QUESTIONS_PER_USER  # the default queue (64) holds them all
@@ -129,33 +124,33 @@ def wait_until(condition: Any, what: str, timeout: float = 120) -> None:
         time.sleep(0.1)
 
 
-def test_a_full_queue_says_try_again_and_recovers(built_index: Settings,
-                                                  local_model: Any) -> None:
-    """Queue of 1: two questions being answered by the real LLM plus one waiting fill it;
-    then every further request is refused cleanly, and once it drains, answers flow again."""
-    from gradio_client import Client
-    from gradio_client.utils import QueueError, Status
+def test_a_full_line_says_try_again_and_recovers(built_index: Settings,
+                                                 local_model: Any) -> None:
+    """queue_size 1: with one question being answered by the real LLM and one waiting for
+    it, a third is refused at once with a message that says what to do; quick (extractive)
+    questions are answered meanwhile, and once the line drains the model answers again."""
 
     settings = built_index.with_overrides(port=free_port(), model="extractive", queue_size=1)
     app, url = serve(settings, {"local": local_model})
     try:
         slow = real_questions(3)
-        jobs = [Client(url, verbose=False).submit(q, "local", 0, api_name="/ask") for q in slow]
-        wait_until(lambda: sorted(j.status().code.value for j in jobs).count("PROCESSING") == 2
-                   and any(j.status().code == Status.IN_QUEUE for j in jobs),
-                   "2 processing and 1 waiting")
-        for question in real_questions(6)[3:]:
-            with pytest.raises(QueueError) as refused:
-                Client(url, verbose=False).predict(question, "extractive", 0, api_name="/ask")
-            assert str(refused.value) == QUEUE_FULL
-        raw = httpx.post(url + "gradio_api/call/ask", timeout=30,
-                         json={"data": ["What is generative AI?", "extractive", 0]})
-        assert raw.status_code == 503 and "Queue is full" in raw.json()["detail"]
-        assert "Traceback" not in raw.text
-        for question, job in zip(slow, jobs, strict=True):
-            assert_complete(job.result(timeout=OVERALL_TIMEOUT), question)
-        after = Client(url, verbose=False).predict("What does RLHF stand for?", "extractive", 0,
-                                                   api_name="/ask")
-        assert "Reinforcement Learning from Human Feedback" in after["text"]
+        jobs = [client(url).submit(q, "local", 0, api_name="/ask") for q in slow]
+        wait_until(lambda: any(j.done() for j in jobs), "one refused")
+        assert sum(j.done() for j in jobs) == 1  # the other two wait for the model
+        quick = client(url).predict("What does RLHF stand for?", "extractive", 0,
+                                    api_name="/ask")
+        assert "Reinforcement Learning from Human Feedback" in quick["text"]
+        assert not all(j.done() for j in jobs)  # answered while the model was still busy
+        replies = {q: j.result(timeout=OVERALL_TIMEOUT) for q, j in zip(slow, jobs, strict=True)}
+        refused = [q for q, r in replies.items() if "text" not in r]  # an Answer has "error" too
+        assert len(refused) == 1, replies
+        message = replies[refused[0]]["error"]
+        assert message.startswith("the queue is full: 1 questions already wait for the model")
+        assert "try again" in message and "queue_size" in message
+        for question, reply in replies.items():
+            if question not in refused:
+                assert_complete(reply, question)
+        again = client(url).predict(refused[0], "local", 0, api_name="/ask")
+        assert_complete(again, refused[0])
     finally:
         app.close()
