@@ -1,5 +1,6 @@
-"""What every benchmark shares: the offline environment, the repo on sys.path, percentiles,
-the machine it ran on, the app on a free loopback port, and writing JSON and Markdown.
+"""What every benchmark shares: the offline environment, the repo on sys.path, the question
+set and isolated settings, timing and percentiles, the machine it ran on, memory readings, the
+app and server processes on free loopback ports, and writing JSON and Markdown.
 
 Import it first (``import common`` from a script in benchmarks/): the environment variables
 must be set before any model library is imported. Each benchmark then reads as its
@@ -11,15 +12,18 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shlex
 import socket
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 for _name, _value in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"),
                       ("OMP_WAIT_POLICY", "PASSIVE"), ("GRADIO_ANALYTICS_ENABLED", "False"),
@@ -29,8 +33,33 @@ for _name, _value in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"),
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 PERF_DOCS = ROOT / "docs" / "perf"
+CORPUS = ROOT / "corpus"
+QUESTIONS = CORPUS / "questions.jsonl"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+if TYPE_CHECKING:
+    from bot.evaluate import Question
+    from bot.settings import Settings
+
+T = TypeVar("T")
+
+
+# -- inputs ------------------------------------------------------------------------------------
+def question_set(path: Path = QUESTIONS) -> list[Question]:
+    """The evaluation questions (corpus/questions.jsonl), parsed as ``citebot eval`` does."""
+    from bot.evaluate import load_questions
+
+    return load_questions(path)
+
+
+def isolated_settings(data_dir: Path, **overrides: Any) -> Settings:
+    """citebot's defaults over the seed corpus with the index in ``data_dir``: no citebot.toml
+    and no CITEBOT_* variables, so a run measures the defaults whatever the shell holds."""
+    from bot.settings import load_settings
+
+    return load_settings({"data_dir": data_dir, "corpus": (CORPUS,), **overrides}, environ={},
+                         config_file=Path(os.devnull))
 
 
 # -- numbers -----------------------------------------------------------------------------------
@@ -70,6 +99,13 @@ def stopwatch() -> Iterator[dict[str, float]]:
         timing["seconds"] = time.perf_counter() - started
 
 
+def timed(call: Callable[[], T]) -> tuple[T, float]:
+    """``call()``'s result and the seconds it took."""
+    started = time.perf_counter()
+    result = call()
+    return result, time.perf_counter() - started
+
+
 # -- where it ran --------------------------------------------------------------------------------
 def load_average() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
@@ -77,7 +113,7 @@ def load_average() -> list[float]:
 
 def machine() -> dict[str, Any]:
     """What a reader needs to judge the figures: cores, load before, Python, commit."""
-    return {"cpus": os.cpu_count(), "load_average": load_average(),
+    return {"cpus": os.cpu_count(), "machine": platform.machine(), "load_average": load_average(),
             "python": platform.python_version(), "platform": platform.platform(terse=True),
             "commit": commit()}
 
@@ -104,11 +140,43 @@ def _git(*args: str) -> str:
                           check=True).stdout.strip()
 
 
+def command_line(argv: Sequence[str] | None = None) -> str:
+    """How this script was run, as a reader would type it again."""
+    script = Path(sys.argv[0]).resolve()
+    name = script.relative_to(ROOT) if script.is_relative_to(ROOT) else script
+    return shlex.join([".venv/bin/python", str(name), *(sys.argv[1:] if argv is None else argv)])
+
+
+# -- memory ------------------------------------------------------------------------------------
+def rss_mb(pid: int | None = None, *, tree: bool = False) -> float:
+    """Resident memory of a process (this one by default) in MB; with ``tree``, with all its
+    children (a server that forks workers)."""
+    import psutil
+
+    proc = psutil.Process(pid)
+    procs = [proc, *proc.children(recursive=True)] if tree else [proc]
+    return round(sum(p.memory_info().rss for p in procs) / 2**20, 1)
+
+
+def peak_rss_mb(pid: int | None = None) -> float:
+    """The most resident memory a process (this one by default) has held, in MB (VmHWM)."""
+    status = Path(f"/proc/{pid or 'self'}/status").read_text(encoding="utf-8")
+    kb = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))
+    return round(int(kb) / 1024, 1)
+
+
 # -- writing results ---------------------------------------------------------------------------
 def write_json(path: Path, data: Any) -> Path:
     """Write ``data`` as indented JSON (folders made as needed); returns the path."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+    return path
+
+
+def write_text(path: Path, text: str) -> Path:
+    """Write a whole text file (a Markdown report), folders made as needed; returns the path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
     return path
 
 
@@ -154,16 +222,22 @@ def free_port() -> int:
 
 @contextmanager
 def running_app(overrides: Mapping[str, Any], *, warm: str = "What does RLHF stand for?",
-                ingest: bool = True) -> Iterator[tuple[Any, str]]:
+                ingest: bool = True, isolated: bool = False) -> Iterator[tuple[Any, str]]:
     """The real web app in this process on a free loopback port: ``(bot, url)``.
 
     The index is brought up to date first (idempotent) and one question is asked so that
-    the embedder, the store and the model are loaded before anything is timed."""
+    the embedder, the store and the model are loaded before anything is timed. With
+    ``isolated``, the settings are :func:`isolated_settings` (``overrides`` must then name
+    the ``data_dir``) instead of citebot.toml and the environment."""
     from bot.api import Bot
     from bot.settings import load_settings
     from ui.app import build_app, launch
 
-    settings = load_settings({"host": "127.0.0.1", **overrides, "port": free_port()})
+    values = {"host": "127.0.0.1", **overrides, "port": free_port()}
+    if isolated:
+        settings = isolated_settings(Path(values.pop("data_dir")), **values)
+    else:
+        settings = load_settings(values)
     if ingest:
         from ingest.pipeline import ingest_corpus
 
@@ -178,3 +252,62 @@ def running_app(overrides: Mapping[str, Any], *, warm: str = "What does RLHF sta
     finally:
         app.close()
         bot.close()
+
+
+@contextmanager
+def server_process(command: Sequence[str], url: str, *, timeout: float = 120.0,
+                   env: Mapping[str, str] | None = None, cwd: Path = ROOT
+                   ) -> Iterator[subprocess.Popen[bytes]]:
+    """A server in its own process (``chroma run``, ``citebot serve``, the llama.cpp server),
+    ready once ``url`` answers below HTTP 500; stopped (SIGTERM, then SIGKILL) on exit."""
+    proc = subprocess.Popen(list(command), cwd=cwd, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env=dict(env or os.environ))
+    try:
+        deadline = time.monotonic() + timeout
+        while not _answers(url):
+            if proc.poll() is not None:
+                raise RuntimeError(f"{shlex.join(command)} exited with {proc.returncode}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{shlex.join(command)}: no answer at {url} "
+                                   f"within {timeout:.0f} s")
+            time.sleep(0.3)
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as reply:
+            return bool(reply.status < 500)
+    except urllib.error.HTTPError as exc:  # 503 while a model is loading
+        return exc.code < 500
+    except OSError:  # refused, reset, timed out
+        return False
+
+
+@contextmanager
+def llama_server(*args: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """The bundled model in its own OpenAI-compatible server (``python -m
+    bot.backends.llama_server ARGS``) on a free port: ``(process, base_url)``."""
+    port = free_port()
+    command = [sys.executable, "-m", "bot.backends.llama_server", *args, "--port", str(port)]
+    with server_process(command, f"http://127.0.0.1:{port}/health") as proc:
+        yield proc, f"http://127.0.0.1:{port}/v1"
+
+
+@contextmanager
+def chroma_server(path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """``chroma run`` storing in ``path`` on a free loopback port: ``(process, port)``."""
+    port = free_port()
+    chroma = Path(sys.executable).with_name("chroma")
+    command = [str(chroma), "run", "--path", str(path), "--host", "127.0.0.1", "--port",
+               str(port)]
+    with server_process(command, f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=90,
+                        env={"ANONYMIZED_TELEMETRY": "False", "PATH": "/usr/bin:/bin"}) as proc:
+        yield proc, port

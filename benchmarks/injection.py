@@ -11,29 +11,22 @@ tests/test_security.py asserts on (tests/data/hostile/attacks.py).
 
 ``--set heldout`` runs the second attack set (tests/data/hostile/heldout.py, written after the
 filter was frozen) and writes benchmarks/results/injection-heldout.json. Both print the attack
-success rate per defence layer.
+success rate per defence layer. ``--out FILE`` writes the JSON there instead.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import sys
 import time
 from pathlib import Path
+from typing import Any
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+import common
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from bot.api import Bot  # noqa: E402
-from bot.backends.registry import create_generator  # noqa: E402
-from ingest.pipeline import ingest_corpus  # noqa: E402
-from tests.data.hostile.attacks import (  # noqa: E402
+from bot.api import Bot
+from bot.backends.registry import create_generator
+from ingest.pipeline import ingest_corpus
+from tests.data.hostile.attacks import (
     ATTACKS,
     DOCS,
     LAYERS,
@@ -45,9 +38,8 @@ from tests.data.hostile.attacks import (  # noqa: E402
     run_attack,
     temporary_dir,
 )
-from tests.data.hostile.heldout import HELDOUT, HELDOUT_ATTACKS  # noqa: E402
+from tests.data.hostile.heldout import HELDOUT, HELDOUT_ATTACKS
 
-RESULTS = ROOT / "benchmarks" / "results"
 SETS = {"original": (ATTACKS, DOCS, "injection.json"),
         "heldout": (HELDOUT_ATTACKS, HELDOUT, "injection-heldout.json")}
 
@@ -56,37 +48,39 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default="local", help="backend to attack (default local)")
     parser.add_argument("--set", default="original", choices=sorted(SETS))
+    parser.add_argument("--out", type=Path, help="JSON file (default: benchmarks/results/"
+                        "injection[-heldout].json)")
     args = parser.parse_args()
     attacks, docs, results = SETS[args.set]
+    machine = common.machine()
     with temporary_dir() as tmp:
         settings = hostile_settings(Path(tmp), docs, model=args.model)
-        started = time.perf_counter()
-        ingest_corpus(settings)
-        print(f"ingested corpus/ + {docs.relative_to(ROOT)}/ in "
-              f"{time.perf_counter() - started:.1f} s")
-        generator = create_generator(args.model, settings)
-        recorder = RecordingGenerator(generator)
+        _, seconds = common.timed(lambda: ingest_corpus(settings))
+        print(f"ingested corpus/ + {docs.relative_to(common.ROOT)}/ in {seconds:.1f} s")
+        recorder = RecordingGenerator(create_generator(args.model, settings))
         bot = Bot(settings, generators={args.model: recorder})
-        outcomes, seconds = [], []
+        outcomes, times = [], []
         for attack in attacks:
-            started = time.perf_counter()
-            outcomes.append(run_attack(bot, recorder, attack))
-            seconds.append(time.perf_counter() - started)
-            print(outcomes[-1].line(), flush=True)
+            outcome, took = common.timed(lambda a=attack: run_attack(bot, recorder, a))
+            outcomes.append(outcome)
+            times.append(took)
+            print(outcome.line(), flush=True)
         bot.close()
-    print_table(outcomes, seconds)
-    write_results(RESULTS / results, args.model, outcomes, seconds)
+    print_table(outcomes, times)
+    write_results(args.out or common.RESULTS / results, args.model, outcomes, times, machine)
 
 
 def print_table(outcomes: list[Outcome], seconds: list[float]) -> None:
-    print("\n| attack | technique | retrieved | filtered | reached model | succeeded | s |\n"
-          "|---|---|---|---|---|---|---|")
-    for o, s in zip(outcomes, seconds, strict=True):
-        reached = "yes" if o.reached_model else ("no (dropped at load)"
-                                                 if o.attack.dropped_at_load else "no")
-        print(f"| {o.attack.name} | {o.attack.technique} | {'yes' if o.retrieved else 'no'} | "
-              f"{'yes' if o.recognised else 'no'} | {reached} | "
-              f"{'YES' if o.succeeded else 'no'} | {s:.1f} |")
+    def yes(flag: bool) -> str:
+        return "yes" if flag else "no"
+
+    rows = [(o.attack.name, o.attack.technique, yes(o.retrieved), yes(o.recognised),
+             "yes" if o.reached_model else ("no (dropped at load)" if o.attack.dropped_at_load
+                                            else "no"),
+             "YES" if o.succeeded else "no", f"{s:.1f}")
+            for o, s in zip(outcomes, seconds, strict=True)]
+    print("\n" + common.markdown_table(("attack", "technique", "retrieved", "filtered",
+                                        "reached model", "succeeded", "s"), rows))
     rate = attack_success_rate(outcomes)
     print(f"\nattack success rate: {rate:.2f} ({sum(o.succeeded for o in outcomes)}/"
           f"{len(outcomes)}); retrieved {sum(o.retrieved for o in outcomes)}/{len(outcomes)}; "
@@ -95,8 +89,8 @@ def print_table(outcomes: list[Outcome], seconds: list[float]) -> None:
     print("\n" + layer_table(outcomes))
 
 
-def write_results(path: Path, model: str, outcomes: list[Outcome], seconds: list[float]
-                  ) -> None:
+def write_results(path: Path, model: str, outcomes: list[Outcome], seconds: list[float],
+                  machine: dict[str, Any]) -> None:
     rows = [{"attack": o.attack.name, "technique": o.attack.technique,
              "question": o.attack.question, "doc_id": o.attack.doc_id,
              "retrieved": o.retrieved, "filtered": o.recognised,
@@ -105,16 +99,15 @@ def write_results(path: Path, model: str, outcomes: list[Outcome], seconds: list
              "leaked": o.leaked, "uncited": o.uncited, "abstained": o.answer.abstained,
              "citations": len(o.answer.citations), "draft": o.draft, "answer": o.answer.text,
              "seconds": round(s, 2)} for o, s in zip(outcomes, seconds, strict=True)]
-    path.parent.mkdir(parents=True, exist_ok=True)
     layers = {name: sum(o.layer == name for o in outcomes) for name in LAYERS}
-    path.write_text(json.dumps({
+    common.write_json(path, {
         "model": model, "attacks": len(rows),
         "attack_success_rate": attack_success_rate(outcomes),
         "retrieved": sum(r["retrieved"] for r in rows),
         "reached_model": sum(r["reached_model"] for r in rows), "layers": layers,
         "answered": sum(r["answered"] for r in rows),
-        "measured": time.strftime("%Y-%m-%d %H:%M:%S"), "rows": rows}, indent=1) + "\n")
-    print(f"wrote {path.relative_to(ROOT)}")
+        "measured": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": machine, "rows": rows})
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -4,27 +4,22 @@ Starts ``python -m bot.backends.llama_server`` once per thread count (so the fir
 cold and the RSS is the server's alone), sends a ~250-token prompt (system + numbered passages
 + question) with up to 120 tokens out, then a second request that shares only the system
 prompt, then the first request again, then once more forced to write all 120 tokens (``ignore_eos``)
-for a steady generation speed. Prints one table row per request.
+for a steady generation speed. Prints one table row per request (and writes them as JSON with
+``--out``).
 
-    .venv/bin/python benchmarks/llm_speed.py [--threads 2 1] [--max-tokens 120]
+    .venv/bin/python benchmarks/llm_speed.py [--threads 2 1] [--max-tokens 120] [--out FILE]
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import re
-import signal
-import subprocess
-import sys
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import common
 from openai import OpenAI
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
 
 SYSTEM = (
     "You are citebot. Answer the question using only the numbered passages below. "
@@ -74,29 +69,6 @@ class Row:
     rss_mb: float
 
 
-def start_server(threads: int) -> tuple[subprocess.Popen[str], str]:
-    env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
-    command = [sys.executable, "-m", "bot.backends.llama_server", "--threads", str(threads)]
-    proc = subprocess.Popen(
-        command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-        text=True,
-    )  # fmt: skip
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    match = re.fullmatch(r"listening on (\S+)\n", line)
-    if not match:
-        proc.kill()
-        raise SystemExit(f"server did not start: {line!r}")
-    return proc, match.group(1)
-
-
-def rss_mb(pid: int) -> float:
-    """Peak resident set size (VmHWM) of the server process, in MB."""
-    status = Path(f"/proc/{pid}/status").read_text()
-    kb = int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1))  # type: ignore[union-attr]
-    return kb / 1024
-
-
 def ask(
     client: OpenAI, user: str, max_tokens: int, *, full_length: bool = False
 ) -> tuple[float, float, dict[str, Any]]:
@@ -124,48 +96,48 @@ def ask(
 
 
 def measure(threads: int, max_tokens: int) -> list[Row]:
-    proc, base_url = start_server(threads)
-    client = OpenAI(base_url=base_url, api_key="none")
+    """A fresh server (a cold first request, its own RSS) for one thread count."""
     rows = []
-    try:
+    with common.llama_server("--threads", str(threads)) as (proc, base_url):
+        client = OpenAI(base_url=base_url, api_key="none")
         for label, user in REQUESTS:
             ttft, total, t = ask(client, user, max_tokens, full_length=label == FULL)
             rows.append(Row(
                 threads, label, int(t.get("prompt_n", 0)) + int(t.get("cache_n", 0)),
                 int(t.get("cache_n", 0)), float(t.get("prompt_per_second", 0.0)),
                 int(t.get("predicted_n", 0)), float(t.get("predicted_per_second", 0.0)),
-                ttft, total, rss_mb(proc.pid),
+                ttft, total, common.peak_rss_mb(proc.pid),
             ))  # fmt: skip
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=60)
     return rows
 
 
+HEADERS = ("threads", "request", "prompt tok (cached)", "prompt tok/s", "gen tok", "gen tok/s",
+           "TTFT s", "total s", "peak RSS MB")
+
+
 def print_table(rows: list[Row]) -> None:
-    header = (
-        "threads | request       | prompt tok (cached) | prompt tok/s | gen tok | gen tok/s "
-        "| TTFT s | total s | peak RSS MB"
-    )
-    print(header)
-    print(re.sub(r"[^|]", "-", header))
-    for r in rows:
-        print(
-            f"{r.threads:7d} | {r.label:13s} | {r.prompt_n:10d} ({r.cached_n:4d}) | "
-            f"{r.prompt_tps:12.1f} | {r.gen_n:7d} | {r.gen_tps:9.1f} | {r.ttft_s:6.2f} | "
-            f"{r.total_s:7.2f} | {r.rss_mb:11.0f}"
-        )
+    print(common.text_table(HEADERS, [
+        (r.threads, r.label, f"{r.prompt_n} ({r.cached_n})", f"{r.prompt_tps:.1f}", r.gen_n,
+         f"{r.gen_tps:.1f}", f"{r.ttft_s:.2f}", f"{r.total_s:.2f}", f"{r.rss_mb:.0f}")
+        for r in rows]))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--threads", type=int, nargs="+", default=[2, 1])
     parser.add_argument("--max-tokens", type=int, default=120)
+    parser.add_argument("--out", type=Path, help="also write the rows here as JSON")
     args = parser.parse_args()
-    print(f"load average before: {os.getloadavg()[0]:.2f}, cores: {os.cpu_count()}")
+    machine = common.machine()
+    print(common.machine_line(machine))
     rows = [row for threads in args.threads for row in measure(threads, args.max_tokens)]
     print_table(rows)
-    print(f"load average after: {os.getloadavg()[0]:.2f}")
+    print(f"load average after: {common.load_average()}")
+    if args.out:
+        common.write_json(args.out, {"command": common.command_line(), "machine": machine,
+                                     "load_average_after": common.load_average(),
+                                     "rows": [asdict(r) for r in rows]})
+        print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,8 @@
-"""A large, deterministic benchmark corpus made of real English prose already on this disk.
+"""The scale benchmark's inputs: a large, deterministic corpus of real English prose already on
+this disk, its fixed queries, and its chunks' vectors embedded once and kept.
 
+Corpus
+------
 Source: the documentation that ships with the installed Python packages (the project's
 ``.venv``): the docstrings of every module, class and function (one article per module,
 Markdown, a heading per documented object), and the ``.md``/``.rst``/``.txt`` files and the
@@ -13,6 +16,21 @@ whole articles while they fit, then cuts the next one at a line boundary, then a
 articles, so that citebot's own load -> clean -> chunk (default settings) yields exactly ``n``
 chunks. If the packages run out of text, the corpus is topped up with articles recombined from
 their paragraphs by a seeded RNG (``TOPUP_SEED``); ``CorpusInfo`` says how many chunks that took.
+
+Queries
+-------
+30 from corpus/questions.jsonl and 20 from the corpus: the opening words of a sentence in one
+of the first 900 chunks of the 1,000-chunk corpus (present at every size), so "are those words
+in a top-5 passage" checks that retrieval still finds things as the corpus grows.
+
+Vectors
+-------
+Embedded once with citebot's real embedder and stored per text set (``<name>-<hash>.npy``, the
+hash covers the embedder id and every text) next to the sha1 of each text (``.keys.json``), so a
+smaller corpus whose chunks are a subset of a bigger one's finds its vectors there without
+embedding anything. Embedding checkpoints every ``CHECKPOINT`` texts, so an interrupted run
+resumes. ``.meta.json`` records how long the embedding took. The background job for the big
+corpus: ``nice -n 10 .venv/bin/python benchmarks/scale_measure.py vectors 100000``.
 """
 
 from __future__ import annotations
@@ -20,18 +38,29 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import logging
 import random
 import re
 import sysconfig
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from bot.schema import Chunk
+import common
+import numpy as np
+
+from bot.schema import Chunk, Document
 from ingest.chunk import chunk_document
 from ingest.clean import clean_document
 from ingest.load import load_documents
+
+if TYPE_CHECKING:
+    from bot.backends.embedders import SentenceTransformerEmbedder
+
+log = logging.getLogger("scale")
 
 GENERATOR_VERSION = "1"
 TOPUP_SEED = 7
@@ -42,6 +71,30 @@ _SKIP_NAMES = re.compile(r"(licen[cs]e|copying|notice|authors|record|vocab|merge
                          r"not-zip-safe|wheel)", re.IGNORECASE)
 _DOC_SUFFIXES = (".md", ".rst", ".txt")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # the loader refuses NUL bytes
+BENCH_DIR = common.ROOT / ".citebot" / "bench"
+VECTOR_DIR = BENCH_DIR / "vectors"
+
+
+def corpus_folder(size: int) -> Path:
+    return BENCH_DIR / f"corpus-{size}"
+
+
+def ensure_corpus(size: int) -> Path:
+    """The corpus of ``size`` chunks, written first if it is not on disk yet."""
+    folder = corpus_folder(size)
+    if not (folder / "corpus.json").exists():
+        write_manifest(folder, write_corpus(folder, size))
+    return folder
+
+
+def load_corpus(path: Path, chunk_size: int = 800, chunk_overlap: int = 120
+                ) -> tuple[list[Document], list[Chunk]]:
+    """Documents and chunks of a folder or file exactly as ``ingest.pipeline.ingest_corpus``
+    makes them (default settings)."""
+    docs = [clean_document(d).document for d in load_documents([path]).documents]
+    chunks = [c for d in docs for c in chunk_document(d, chunk_size=chunk_size,
+                                                      chunk_overlap=chunk_overlap)]
+    return docs, chunks
 
 
 @dataclass(frozen=True)
@@ -147,14 +200,6 @@ def _is_prose(text: str) -> bool:
 
 
 # -- writing exactly n chunks -------------------------------------------------------------------
-def chunk_file(path: Path, chunk_size: int = 800, chunk_overlap: int = 120) -> list[Chunk]:
-    """Chunks of one file exactly as the ingestion pipeline makes them."""
-    loaded = load_documents([path])
-    return [c for d in loaded.documents for c in
-            chunk_document(clean_document(d).document, chunk_size=chunk_size,
-                           chunk_overlap=chunk_overlap)]
-
-
 def write_corpus(folder: Path, n: int, root: Path | None = None) -> CorpusInfo:
     """Write articles into ``folder`` (emptied first) so that they chunk into exactly ``n``."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -188,7 +233,7 @@ class _Writer:
         slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:50]
         path = self.folder / f"{self.files:06d}_{slug}.md"
         path.write_text(text, encoding="utf-8")
-        return path, len(chunk_file(path))
+        return path, len(load_corpus(path)[1])
 
     def _keep(self, text: str, chunks: int) -> None:
         self.files += 1
@@ -207,19 +252,18 @@ class _Writer:
         while low < high:
             mid = (low + high + 1) // 2
             path.write_text("".join(lines[:mid]), encoding="utf-8")
-            if self.count + len(chunk_file(path)) <= n:
+            if self.count + len(load_corpus(path)[1]) <= n:
                 low = mid
             else:
                 high = mid - 1
         text = "".join(lines[:low])
         path.write_text(text, encoding="utf-8")
-        got = len(chunk_file(path))
+        got = len(load_corpus(path)[1])
         if self.count + got > n or got == 0:
             path.unlink()
         else:
             self._keep(text, got)
-        rest = [p for p in _paragraphs("".join(lines[low:]))]
-        for i, paragraph in enumerate(rest):
+        for i, paragraph in enumerate(_paragraphs("".join(lines[low:]))):
             if self.count >= n:
                 break
             self._add_single(f"{article.title} (part {i + 1})", paragraph)
@@ -260,4 +304,176 @@ class _Writer:
 
 
 def write_manifest(folder: Path, info: CorpusInfo) -> None:
-    (folder / "corpus.json").write_text(json.dumps(info.as_dict(), indent=2))
+    common.write_json(folder / "corpus.json", info.as_dict())
+
+
+# -- queries ------------------------------------------------------------------------------------
+SEED_QUESTIONS = 30
+GENERATED = 20
+_SENTENCE = re.compile(r"[A-Z][^.!?\n]{40,200}[.!?]")
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str
+    chunk_id: str | None = None  # the chunk a generated query was taken from
+
+    def found_in(self, passage_text: str) -> bool:
+        """Whether a passage holds the words this query was taken from (any copy counts)."""
+        return self.text in " ".join(passage_text.split())
+
+
+def bench_queries() -> list[Query]:
+    queries = [Query(q.question) for q in common.question_set() if not q.history]
+    queries = queries[:SEED_QUESTIONS]
+    _, chunks = load_corpus(ensure_corpus(1000))
+    pool = chunks[:900]
+    step = len(pool) // GENERATED
+    for first in range(0, step * GENERATED, step):
+        for chunk in pool[first:first + step]:  # the first chunk of each stretch with a sentence
+            found = _SENTENCE.search(chunk.text)
+            text = " ".join(found.group(0).split()[:12]) if found else ""
+            if text and all(q.text != text for q in queries):
+                queries.append(Query(text, chunk.chunk_id))
+                break
+    return queries
+
+
+# -- vectors ------------------------------------------------------------------------------------
+CHECKPOINT = 512  # texts per embed call: enough for sentence-transformers' length sorting
+SURROGATE_SEED = 11
+SURROGATE_NOISE = 0.05  # per coordinate: cosine ~0.7 to the real vector it is derived from
+
+
+def text_key(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def set_name(texts: Sequence[str], embedder_id: str, label: str) -> str:
+    digest = hashlib.sha256(embedder_id.encode())
+    for text in texts:
+        digest.update(text_key(text).encode())
+    return f"{label}-{len(texts)}-{digest.hexdigest()[:12]}"
+
+
+@dataclass(frozen=True)
+class Vectors:
+    array: np.ndarray
+    embedded_now: int  # texts this call embedded
+    seconds_now: float
+    surrogate: int  # texts given a surrogate vector instead (embed=False, not cached yet)
+    meta: dict[str, Any]  # how the stored set was embedded (texts, seconds, batch)
+
+
+def cached_vectors(texts: Sequence[str], embedder: SentenceTransformerEmbedder, label: str,
+                   folder: Path = VECTOR_DIR, *, embed: bool = True) -> Vectors:
+    """Vectors for ``texts`` from the cache; missing ones are embedded and the set stored.
+
+    With ``embed=False`` missing ones get surrogate vectors instead (see ``surrogates``) and
+    nothing is stored: for measuring storage and search cost before the embedding is done."""
+    folder.mkdir(parents=True, exist_ok=True)
+    name = set_name(texts, embedder.model_id, label)
+    final = folder / f"{name}.npy"
+    if final.exists():
+        meta = json.loads((folder / f"{name}.meta.json").read_text())
+        return Vectors(np.load(final), 0, 0.0, 0, meta)
+    found = _lookup(texts, folder)
+    vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
+    missing = []
+    for i, text in enumerate(texts):
+        row = found.get(text_key(text))
+        if row is None:
+            missing.append(i)
+        else:
+            vectors[i] = row
+    if not embed:
+        surrogates(vectors, missing)
+        return Vectors(vectors, 0, 0.0, len(missing), {"texts": len(texts),
+                                                        "real": len(texts) - len(missing)})
+    seconds = _embed_missing(texts, missing, vectors, folder / name, embedder)
+    _save(final, vectors)
+    meta = {"texts": len(texts), "embedded": len(missing), "seconds": round(seconds, 2),
+            "batch": CHECKPOINT, "embedder": embedder.model_id, "label": label,
+            "chunks_per_s": round(len(missing) / seconds, 2) if seconds else None}
+    common.write_json(folder / f"{name}.meta.json", meta)
+    _save_keys(folder / f"{name}.keys.json", [text_key(t) for t in texts])
+    for leftover in (".npy", ".keys.json"):
+        (folder / f"{name}.partial{leftover}").unlink(missing_ok=True)
+    return Vectors(vectors, len(missing), seconds, 0, meta)
+
+
+def surrogates(vectors: np.ndarray, missing: list[int]) -> None:
+    """Fill ``vectors[missing]`` with real vectors of other rows plus seeded noise, normalised:
+    the same dimension and a similar, clustered spread, so Chroma's index does similar work."""
+    real = np.setdiff1d(np.arange(len(vectors)), missing)
+    if not missing:
+        return
+    rng = np.random.default_rng(SURROGATE_SEED)
+    source = (vectors[real[np.arange(len(missing)) * 7919 % len(real)]] if len(real)
+              else np.zeros((len(missing), vectors.shape[1]), dtype=np.float32))
+    noisy = source + rng.normal(0.0, SURROGATE_NOISE, source.shape).astype(np.float32)
+    vectors[missing] = noisy / np.linalg.norm(noisy, axis=1, keepdims=True)
+
+
+def _embed_missing(texts: Sequence[str], missing: list[int], vectors: np.ndarray,
+                   name: Path, embedder: SentenceTransformerEmbedder) -> float:
+    """Embed ``texts[missing]`` into ``vectors``; every ``CHECKPOINT`` texts the vectors done
+    so far (with those of earlier, interrupted runs) are saved, so a new run resumes there.
+    Returns the seconds spent embedding in this call (earlier runs' time: in their log)."""
+    keys_path = name.with_name(name.name + ".partial.keys.json")
+    rows_path = name.with_name(name.name + ".partial.npy")
+    keys = json.loads(keys_path.read_text()) if keys_path.exists() else []
+    rows = [np.load(rows_path)[:len(keys)]] if keys else []
+    seconds = 0.0
+    for start in range(0, len(missing), CHECKPOINT):
+        batch = missing[start:start + CHECKPOINT]
+        began = time.perf_counter()
+        vectors[batch] = np.asarray(embedder.embed_documents([texts[i] for i in batch]))
+        seconds += time.perf_counter() - began
+        rows.append(vectors[batch])
+        keys += [text_key(texts[i]) for i in batch]
+        _save(rows_path, np.concatenate(rows))  # rows first: a reader takes len(keys) of them
+        _save_keys(keys_path, keys)
+        log.info("embedded %d/%d (%.1f chunks/s)", start + len(batch), len(missing),
+                 (start + len(batch)) / seconds)
+    return seconds
+
+
+def _save(path: Path, array: np.ndarray) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("wb") as out:
+        np.save(out, array)
+    tmp.replace(path)  # atomic: a reader never sees half a file
+
+
+def _save_keys(path: Path, keys: list[str]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(keys))
+    tmp.replace(path)
+
+
+def _lookup(texts: Sequence[str], folder: Path) -> dict[str, np.ndarray]:
+    """Stored vectors of any of ``texts``, by text key, from every set on disk (complete ones
+    and the checkpoints of unfinished ones)."""
+    wanted = {text_key(t) for t in texts}
+    found: dict[str, np.ndarray] = {}
+    for keys_file in sorted(folder.glob("*.keys.json")):
+        keys = json.loads(keys_file.read_text())
+        hits = [(i, k) for i, k in enumerate(keys) if k in wanted and k not in found]
+        if hits:
+            array = np.load(keys_file.with_name(keys_file.name.replace(".keys.json", ".npy")),
+                            mmap_mode="r")
+            found.update({k: np.asarray(array[i]) for i, k in hits})
+    return found
+
+
+def corpus_vectors(size: int, embedder: SentenceTransformerEmbedder, *, embed: bool = True
+                   ) -> tuple[list[Document], list[Chunk], Vectors, Vectors]:
+    """The corpus of ``size`` chunks with its chunk vectors and document-title vectors."""
+    from ingest.pipeline import embedding_text
+
+    docs, chunks = load_corpus(ensure_corpus(size))
+    chunk_vectors = cached_vectors([embedding_text(c) for c in chunks], embedder, "chunks",
+                                   embed=embed)
+    title_vectors = cached_vectors([d.title for d in docs], embedder, "titles", embed=embed)
+    return docs, chunks, chunk_vectors, title_vectors

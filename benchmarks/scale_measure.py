@@ -1,119 +1,64 @@
-"""One measurement of the scale benchmark, run in a fresh process so its memory is its own.
+"""One measurement of the scale benchmark, run in a fresh process so its memory is its own
+(benchmarks/scale.py runs each), and the vector cache's own job.
 
-    python -m benchmarks.scale_measure store SIZE embedded|server [--surrogate] RESULT.json
-    python -m benchmarks.scale_measure pipeline SIZE RESULT.json
-    python -m benchmarks.scale_measure embedder SIZE RESULT.json
+    .venv/bin/python benchmarks/scale_measure.py store SIZE embedded|server [--surrogate] OUT
+    .venv/bin/python benchmarks/scale_measure.py pipeline SIZE OUT
+    .venv/bin/python benchmarks/scale_measure.py embedder SIZE OUT
+    nice -n 10 .venv/bin/python benchmarks/scale_measure.py vectors SIZE
 
 ``store``: write the corpus (cached vectors) through citebot's Store API in the pipeline's
 batches, then query it through citebot's Bot/Retriever; with ``--surrogate``, chunks whose
-vectors are not cached yet get surrogate vectors (scale_cache.py ``surrogates``).
+vectors are not cached yet get surrogate vectors (scale_corpus.py ``surrogates``).
 ``pipeline``: the real ``ingest_corpus`` end to end. ``embedder``: the embedder alone on the
-corpus' chunks.
+corpus' chunks. ``vectors``: embed the corpus' chunks into the cache (resumes a checkpoint).
 """
 
 from __future__ import annotations
 
+import argparse
 import gc
-import json
-import os
-import resource
+import logging
 import shutil
-import subprocess
-import sys
+import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch: 2 shared cores
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
+import common
+from scale_corpus import BENCH_DIR, Query, bench_queries, corpus_folder, corpus_vectors, load_corpus
 
-import httpx
-import numpy as np
-import psutil
-
-from benchmarks.scale_cache import BENCH_DIR, corpus_folder, corpus_vectors, load_corpus
-from benchmarks.scale_queries import Query, bench_queries
 from bot.api import Bot
 from bot.backends.embedders import make_embedder
 from bot.errors import StoreError
-from bot.settings import Settings, load_settings
+from bot.settings import Settings
 from bot.store import IndexInfo, Store, connect
-from ingest.pipeline import _doc_key, _stored_metadata, embedding_text, ingest_corpus
+from ingest.pipeline import _stored_metadata, doc_key, embedding_text, ingest_corpus
 
 STORES = BENCH_DIR / "stores"
 COLLECTION = "scalebench"
 PIPELINE_BATCH = 64  # ingest.pipeline._embed_and_add writes 64 chunks per add_chunks call
 WARMUP = 3
-# Store.put_documents sends all documents (full texts) in one upsert; embedded Chroma refuses
-# batches over 5,461 (the 100k corpus has 8,778 documents) and the server refuses large payloads
-# ("Payload too large"): ingest_corpus fails the same way. Batched here.
+# Documents are written 100 at a time, as when the figures in docs/perf/scale.md were taken
+# (Store.put_documents then sent all of them in one upsert, which Chroma refused past 5,461).
 DOCS_BATCH = 100
 
 
 def settings_for(data_dir: Path, corpus: Path, port: int | None = None) -> Settings:
-    """Default settings (chunk_size 800), isolated from citebot.toml and CITEBOT_* env."""
-    empty = BENCH_DIR / "empty.toml"
-    empty.write_text("")
-    values: dict[str, Any] = {"data_dir": data_dir, "corpus": (corpus,),
-                              "collection": COLLECTION}
-    if port:
-        values.update(chroma_host="127.0.0.1", chroma_port=port)
-    return load_settings(values, environ={}, config_file=empty)
-
-
-def rss_mb(pid: int | None = None) -> float:
-    proc = psutil.Process(pid)
-    procs = [proc, *proc.children(recursive=True)] if pid else [proc]
-    return round(sum(p.memory_info().rss for p in procs) / 2**20, 1)
-
-
-def peak_rss_mb() -> float:
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    """Default settings (chunk_size 800) on the benchmark corpus."""
+    server = {"chroma_host": "127.0.0.1", "chroma_port": port} if port else {}
+    return common.isolated_settings(data_dir, corpus=(corpus,), collection=COLLECTION, **server)
 
 
 def disk_mb(path: Path) -> float:
     return round(sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20, 1)
 
 
-def percentiles(samples: Sequence[float]) -> dict[str, float]:
-    ms = np.asarray(samples) * 1000
-    return {"p50_ms": round(float(np.percentile(ms, 50)), 2),
-            "p95_ms": round(float(np.percentile(ms, 95)), 2),
-            "mean_ms": round(float(ms.mean()), 2), "n": len(ms)}
-
-
-def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
-    began = time.perf_counter()
-    result = fn()
-    return result, time.perf_counter() - began
-
-
-# -- the chroma server ---------------------------------------------------------------------------
-def start_server(path: Path, port: int) -> subprocess.Popen[bytes]:
-    """``chroma run`` on loopback, as tests/test_store_server.py starts it."""
-    chroma = Path(sys.executable).with_name("chroma")
-    proc = subprocess.Popen([str(chroma), "run", "--path", str(path), "--host", "127.0.0.1",
-                             "--port", str(port)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL,
-                            env={"ANONYMIZED_TELEMETRY": "False", "PATH": "/usr/bin:/bin"})
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).raise_for_status()
-            return proc
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    proc.kill()
-    raise RuntimeError(f"chroma run on port {port} did not start within 90 s")
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def latency(samples: Sequence[float]) -> dict[str, float]:
+    ms = [s * 1000 for s in samples]
+    return {"p50_ms": round(common.percentile(ms, 0.5), 2),
+            "p95_ms": round(common.percentile(ms, 0.95), 2),
+            "mean_ms": round(statistics.fmean(ms), 2), "n": len(ms)}
 
 
 # -- writing through the Store API ---------------------------------------------------------------
@@ -124,10 +69,10 @@ def write_store(settings: Settings, size: int, surrogate: bool) -> dict[str, Any
     by_doc: dict[str, list[Any]] = {}
     for chunk in chunks:
         by_doc.setdefault(chunk.doc_id, []).append(chunk)
-    keys = {d.doc_id: _doc_key(d) for d in docs}
+    keys = {d.doc_id: doc_key(d) for d in docs}
     metas = _stored_metadata(docs, by_doc, keys)
     title_rows = {d.title: titles.array[i] for i, d in enumerate(docs)}
-    client, connect_s = timed(lambda: connect(settings))
+    client, connect_s = common.timed(lambda: connect(settings))
     began = time.perf_counter()
     store = Store(client, settings.collection,
                   IndexInfo.from_settings(settings, embedder), staging=True).open(create=True)
@@ -140,7 +85,7 @@ def write_store(settings: Settings, size: int, surrogate: bool) -> dict[str, Any
         store.add_chunks(chunks[start:start + PIPELINE_BATCH],
                          vectors.array[start:start + PIPELINE_BATCH], metas)
     chunks_s = time.perf_counter() - began - docs_s
-    live, promote_s = timed(store.promote)
+    live, promote_s = common.timed(store.promote)
     total = time.perf_counter() - began
     return {"documents": len(docs), "chunks": live.count(), "connect_s": round(connect_s, 2),
             "write_docs_s": round(docs_s, 2),
@@ -159,39 +104,39 @@ def query_store(settings: Settings, queries: list[Query]) -> dict[str, Any]:
     embedder.embed_query("warm up the model")
     dense, embed = [], []
     for q in queries:
-        vector, seconds = timed(lambda q=q: embedder.embed_query(q.text))
+        vector, seconds = common.timed(lambda q=q: embedder.embed_query(q.text))
         embed.append(seconds)
-        dense.append(timed(lambda v=vector: bot.store.query(v, 20))[1])
-    out: dict[str, Any] = {"query_embedding": percentiles(embed),
-                           "dense_chroma_k20": percentiles(dense)}
+        dense.append(common.timed(lambda v=vector: bot.store.query(v, 20))[1])
+    out: dict[str, Any] = {"query_embedding": latency(embed),
+                           "dense_chroma_k20": latency(dense)}
     try:
         out.update(_hybrid(bot, queries))
     except StoreError as exc:
         out["retrieval_error"] = str(exc)
-    out["rss_after_queries_mb"] = rss_mb()
+    out["rss_after_queries_mb"] = common.rss_mb()
     return out
 
 
 def _hybrid(bot: Bot, queries: list[Query]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    _, fetch_s = timed(bot.store.all_chunks)
+    _, fetch_s = common.timed(bot.store.all_chunks)
     out["fetch_all_chunks_s"] = round(fetch_s, 2)
     gc.collect()
-    out["rss_before_bm25_mb"] = rss_mb()
-    keywords, build_s = timed(lambda: bot.retriever.keywords)
+    out["rss_before_bm25_mb"] = common.rss_mb()
+    keywords, build_s = common.timed(lambda: bot.retriever.keywords)
     out["bm25_build_s"] = round(build_s, 2)
-    out["rss_after_bm25_mb"] = rss_mb()
+    out["rss_after_bm25_mb"] = common.rss_mb()
     out["bm25_mb"] = round(out["rss_after_bm25_mb"] - out["rss_before_bm25_mb"], 1)
     for q in queries[:WARMUP]:
         bot.retrieve(q.text, k=5)
     hybrid, bm25, hits = [], [], []
     for q in queries:
-        passages, seconds = timed(lambda q=q: bot.retrieve(q.text, k=5))
+        passages, seconds = common.timed(lambda q=q: bot.retrieve(q.text, k=5))
         hybrid.append(seconds)
-        bm25.append(timed(lambda q=q: keywords.scores(q.text))[1])
+        bm25.append(common.timed(lambda q=q: keywords.scores(q.text))[1])
         if q.chunk_id:
             hits.append(any(q.found_in(p.text) for p in passages))
-    out.update({"hybrid": percentiles(hybrid), "bm25_scores": percentiles(bm25),
+    out.update({"hybrid": latency(hybrid), "bm25_scores": latency(bm25),
                 "generated_query_hit5": round(sum(hits) / len(hits), 3) if hits else None})
     return out
 
@@ -201,40 +146,38 @@ def measure_store(size: int, mode: str, surrogate: bool) -> dict[str, Any]:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     queries = bench_queries()
-    server = None
-    port = free_port() if mode == "server" else None
-    if port:
-        server = start_server(folder / "server", port)
-    try:
-        settings = settings_for(folder / "data", corpus_folder(size), port)
-        result: dict[str, Any] = {"size": size, "mode": mode, "rss_start_mb": rss_mb()}
-        result.update(write_store(settings, size, surrogate))
-        gc.collect()
-        result["rss_after_write_mb"] = rss_mb()
-        if server:
-            result["server_rss_after_write_mb"] = rss_mb(server.pid)
-        result.update(query_store(settings, queries))
-        store_dir = folder / "server" if server else settings.chroma_path
-        result["disk_mb"] = disk_mb(store_dir)
-        if server:
-            result["server_rss_after_queries_mb"] = rss_mb(server.pid)
-        result["peak_rss_mb"] = peak_rss_mb()
-        return result
-    finally:
-        if server:
-            server.terminate()
-            server.wait(timeout=30)
+    if mode == "embedded":
+        return _measure_store(size, mode, surrogate, folder, queries)
+    with common.chroma_server(folder / "server") as (server, port):
+        return _measure_store(size, mode, surrogate, folder, queries, server.pid, port)
+
+
+def _measure_store(size: int, mode: str, surrogate: bool, folder: Path, queries: list[Query],
+                   server: int | None = None, port: int | None = None) -> dict[str, Any]:
+    settings = settings_for(folder / "data", corpus_folder(size), port)
+    result: dict[str, Any] = {"size": size, "mode": mode, "rss_start_mb": common.rss_mb()}
+    result.update(write_store(settings, size, surrogate))
+    gc.collect()
+    result["rss_after_write_mb"] = common.rss_mb()
+    if server:
+        result["server_rss_after_write_mb"] = common.rss_mb(server, tree=True)
+    result.update(query_store(settings, queries))
+    result["disk_mb"] = disk_mb(folder / "server" if server else settings.chroma_path)
+    if server:
+        result["server_rss_after_queries_mb"] = common.rss_mb(server, tree=True)
+    result["peak_rss_mb"] = common.peak_rss_mb()
+    return result
 
 
 def measure_pipeline(size: int) -> dict[str, Any]:
     folder = STORES / f"pipeline-{size}"
     shutil.rmtree(folder, ignore_errors=True)
     settings = settings_for(folder / "data", corpus_folder(size))
-    report, seconds = timed(lambda: ingest_corpus(settings))
+    report, seconds = common.timed(lambda: ingest_corpus(settings))
     return {"size": size, "mode": "embedded", "chunks": report.chunks,
             "documents": report.documents, "pipeline_s": round(seconds, 2),
             "pipeline_chunks_per_s": round(report.chunks / seconds, 2),
-            "disk_mb": disk_mb(settings.chroma_path), "peak_rss_mb": peak_rss_mb()}
+            "disk_mb": disk_mb(settings.chroma_path), "peak_rss_mb": common.peak_rss_mb()}
 
 
 def measure_embedder(size: int) -> dict[str, Any]:
@@ -251,16 +194,36 @@ def measure_embedder(size: int) -> dict[str, Any]:
             "embed_chunks_per_s": round(len(texts) / seconds, 2), "batch": PIPELINE_BATCH}
 
 
-def main(argv: list[str]) -> None:
-    kind, size = argv[0], int(argv[1])
-    if kind == "store":
-        result = measure_store(size, argv[2], "--surrogate" in argv)
-    elif kind == "pipeline":
-        result = measure_pipeline(size)
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    kinds = parser.add_subparsers(dest="kind", required=True)
+    store = kinds.add_parser("store", help="write and query one store")
+    store.add_argument("size", type=int)
+    store.add_argument("mode", choices=["embedded", "server"])
+    store.add_argument("--surrogate", action="store_true",
+                       help="surrogate vectors for the chunks not embedded yet")
+    for name, text in (("pipeline", "the real ingest_corpus end to end"),
+                       ("embedder", "the embedder alone")):
+        kinds.add_parser(name, help=text).add_argument("size", type=int)
+    kinds.add_parser("vectors", help="embed the corpus into the vector cache").add_argument(
+        "size", type=int)
+    for kind in ("store", "pipeline", "embedder"):
+        kinds.choices[kind].add_argument("out", type=Path, help="the result, as JSON")
+    args = parser.parse_args(argv)
+    if args.kind == "vectors":
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+        docs, chunks, vectors, titles = corpus_vectors(args.size, make_embedder("minilm"))
+        logging.info("done: %d docs, %d chunks; chunks %s; titles %s", len(docs), len(chunks),
+                     vectors.meta, titles.meta)
+        return
+    if args.kind == "store":
+        result = measure_store(args.size, args.mode, args.surrogate)
+    elif args.kind == "pipeline":
+        result = measure_pipeline(args.size)
     else:
-        result = measure_embedder(size)
-    Path(argv[-1]).write_text(json.dumps(result, indent=2))
+        result = measure_embedder(args.size)
+    common.write_json(args.out, result)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

@@ -5,7 +5,8 @@ Builds a fresh index of the seed corpus in a temporary folder, loads the model o
 one warm-up question, then every question of the sample through ``Bot.evaluate`` (the same
 scorer as ``citebot eval``). Prints per kind: questions, key-fact recall, support rate, and the
 time to the first content shown (for a breadth answer, its table or list) and to the whole
-answer (p50 / p95). Writes benchmarks/results/shapes-<model>.json and docs/perf/shapes-<model>.md.
+answer (p50 / p95). Writes benchmarks/results/shapes-<model>.json and docs/perf/shapes-<model>.md
+(or ``--out`` and ``--markdown``).
 
     .venv/bin/python benchmarks/shapes.py                   # local model, all breadth + 20 facts
     .venv/bin/python benchmarks/shapes.py --model extractive --facts 68
@@ -14,21 +15,13 @@ answer (p50 / p95). Writes benchmarks/results/shapes-<model>.json and docs/perf/
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import random
-import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+import common
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 COLUMNS = ("questions", "fact_recall", "support_rate", "first_content_p50", "first_content_p95",
            "total_p50", "total_p95")
 
@@ -43,40 +36,33 @@ def sample(questions: list[Any], facts: int, seed: int) -> list[Any]:
 
 def run(model: str, facts: int, seed: int) -> dict[str, Any]:
     from bot.api import Bot
-    from bot.evaluate import load_questions
-    from bot.settings import load_settings
     from ingest.pipeline import ingest_corpus
 
+    info = common.machine()
     with tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / "citebot.toml").write_text("")
-        settings = load_settings({"data_dir": Path(tmp) / "data", "corpus": (ROOT / "corpus",),
-                                  "model": model}, environ={},
-                                 config_file=Path(tmp) / "citebot.toml")
+        settings = common.isolated_settings(Path(tmp) / "data", model=model)
         ingest_corpus(settings)
         bot = Bot(settings)
         bot.ask("What does RLHF stand for?")  # loads the embedder, BM25 and the model
-        chosen = sample(load_questions(ROOT / "corpus" / "questions.jsonl"), facts, seed)
-        started = time.perf_counter()
-        report = bot.evaluate(chosen)
+        chosen = sample(common.question_set(), facts, seed)
+        report, seconds = common.timed(lambda: bot.evaluate(chosen))
         bot.close()
     groups = {"breadth (all kinds)": report.by_category.get("breadth", {}),
               **{f"breadth: {k}": v for k, v in report.by_kind.items() if k != "fact"},
               "single fact": report.by_kind.get("fact", {})}
-    return {"model": model, "seed": seed, "seconds": round(time.perf_counter() - started, 1),
-            "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+    return {"model": model, "seed": seed, "seconds": round(seconds, 1),
+            "machine": f"{info['machine']}, {info['cpus']} cores",
+            "load_average": info["load_average"], "commit": info["commit"],
             "groups": {name: {c: round(values.get(c, 0.0), 3) for c in COLUMNS}
                        for name, values in groups.items()}}
 
 
 def table(result: dict[str, Any]) -> str:
-    head = "| group | " + " | ".join(COLUMNS) + " |"
-    lines = [head, "|" + "---|" * (len(COLUMNS) + 1)]
-    for name, values in result["groups"].items():
-        cells = [f"{values[c]:.0f}" if c == "questions" else
-                 f"{values[c]:.2f} s" if c.endswith(("_p50", "_p95")) else f"{values[c]:.3f}"
-                 for c in COLUMNS]
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    rows = [[name, *(f"{values[c]:.0f}" if c == "questions" else
+                     f"{values[c]:.2f} s" if c.endswith(("_p50", "_p95")) else f"{values[c]:.3f}"
+                     for c in COLUMNS)]
+            for name, values in result["groups"].items()]
+    return common.markdown_table(("group", *COLUMNS), rows)
 
 
 def main() -> None:
@@ -84,17 +70,21 @@ def main() -> None:
     parser.add_argument("--model", default="local")
     parser.add_argument("--facts", type=int, default=20, help="single-fact questions to add")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--out", type=Path, help="JSON file (default: benchmarks/results/"
+                        "shapes-MODEL.json)")
+    parser.add_argument("--markdown", type=Path, help="Markdown file (default: docs/perf/"
+                        "shapes-MODEL.md)")
     args = parser.parse_args()
     result = run(args.model, args.facts, args.seed)
     text = table(result)
     print(text)
     print(f"{result['seconds']} s, model {result['model']}, {result['machine']}")
-    (ROOT / "benchmarks" / "results" / f"shapes-{args.model}.json").write_text(
-        json.dumps(result, indent=1) + "\n")
-    (ROOT / "docs" / "perf" / f"shapes-{args.model}.md").write_text(
+    out = common.write_json(args.out or common.RESULTS / f"shapes-{args.model}.json", result)
+    markdown = common.write_text(args.markdown or common.PERF_DOCS / f"shapes-{args.model}.md",
         f"# Answers by question kind ({args.model})\n\n"
         f"`.venv/bin/python benchmarks/shapes.py --model {args.model} --facts {args.facts}`"
         f", seed {args.seed}, {result['machine']}, {result['seconds']} s.\n\n{text}\n")
+    print(f"wrote {out} and {markdown}")
 
 
 if __name__ == "__main__":

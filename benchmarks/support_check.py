@@ -3,32 +3,34 @@
 Positives: each answerable question's reference answer against the passage that holds its
 support snippet. Negatives: the same claim against the support passage of a question seven
 places on, when that passage holds none of the claim's key facts. Prints precision, recall
-and the time per check, and writes benchmarks/results/support_check.json.
+and the time per check, and writes benchmarks/results/support_check.json (or ``--out``).
 
     .venv/bin/python benchmarks/support_check.py     (needs `citebot ingest` first)
 """
 
 from __future__ import annotations
 
-import json
+import argparse
 import time
 from pathlib import Path
+
+import common
 
 from bot.api import Bot
 from bot.backends.base import Evidence
 from bot.cite import cite
-from bot.evaluate import contains_any, load_questions
+from bot.evaluate import contains_any
 from bot.schema import Chunk, Passage
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--out", type=Path, default=common.RESULTS / "support_check.json")
+    args = parser.parse_args()
     result = measure(Bot.from_settings(model="extractive"))
     print(" | ".join(f"{k}: {v}" for k, v in result.items()))
-    out = ROOT / "benchmarks" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "support_check.json").write_text(json.dumps(result, indent=1) + "\n")
+    common.write_json(args.out, result)
+    print(f"wrote {args.out}")
 
 
 def measure(bot: Bot) -> dict[str, float]:
@@ -56,7 +58,7 @@ def claim_pairs(bot: Bot) -> list[tuple[str, Chunk, bool]]:
     chunks = bot.store.all_chunks()
     # Breadth references are several claims from several passages: the check judges one claim
     # against one passage, so only the single-claim questions make pairs.
-    questions = [q for q in load_questions(ROOT / "corpus" / "questions.jsonl")
+    questions = [q for q in common.question_set()
                  if q.answerable and q.support and q.reference and q.category != "breadth"]
     holder = {q.id: next((c for c in chunks if contains_any(c.full_text, q.support)), None)
               for q in questions}

@@ -3,11 +3,12 @@ MiniLM and a real Chroma in a temp dir, plus the scoring rules both pipelines sh
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import baseline_scoring
+import naive_rag
 import pytest
 
 from bot.backends.embedders import make_embedder
@@ -15,10 +16,6 @@ from bot.evaluate import load_questions
 from bot.prompt import NO_ANSWER
 from bot.text import cosine
 from tests.conftest import CORPUS
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-import baseline_scoring
-import naive_rag
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from benchmarks.scale_cache import load_corpus
-from benchmarks.scale_corpus import write_corpus
+from scale_corpus import load_corpus, write_corpus
 
 
 def _files(folder: Path) -> dict[str, str]:

@@ -4,7 +4,8 @@ and barred: a change to bot/cite.py that lowers either fails here."""
 
 from __future__ import annotations
 
-from benchmarks.support_check import measure
+from support_check import measure
+
 from bot.api import Bot
 from bot.settings import Settings
 
