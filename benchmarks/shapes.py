@@ -23,7 +23,9 @@ from typing import Any
 import common
 
 COLUMNS = ("questions", "fact_recall", "support_rate", "first_content_p50", "first_content_p95",
-           "total_p50", "total_p95")
+           "total_p50", "total_p95", "prompt_tokens", "prompt_new_tokens", "generated_tokens")
+"""The last three: means per answer the model wrote part of (prompt read, of it not in
+llama.cpp's prompt cache, and written); what an answer costs on 2 cores is its tokens."""
 
 
 def sample(questions: list[Any], facts: int, seed: int) -> list[Any]:
@@ -58,7 +60,7 @@ def run(model: str, facts: int, seed: int) -> dict[str, Any]:
 
 
 def table(result: dict[str, Any]) -> str:
-    rows = [[name, *(f"{values[c]:.0f}" if c == "questions" else
+    rows = [[name, *(f"{values[c]:.0f}" if c == "questions" or c.endswith("_tokens") else
                      f"{values[c]:.2f} s" if c.endswith(("_p50", "_p95")) else f"{values[c]:.3f}"
                      for c in COLUMNS)]
             for name, values in result["groups"].items()]

@@ -35,7 +35,7 @@ def summary_table(report: Report) -> str:
 
 
 KIND_COLUMNS = ("questions", "fact_recall", "support_rate", "abstention_accuracy", "hit@5",
-                "first_content_p50", "total_p50", "prompt_tokens", "generated_tokens")
+                "first_content_p50", "total_p50", "prompt_new_tokens", "generated_tokens")
 
 
 def kind_table(report: Report) -> str:
