@@ -319,7 +319,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args.model_name = "openai" if args.topology else args.model
     kind = "topology" if args.topology else args.model
     args.out = args.out or common.RESULTS / f"load-{kind}.json"
-    args.section = f"load-{kind}"
+    args.section = f"load-{kind}-{args.per_user}q"  # runs of other sizes keep their tables
     return args
 
 
