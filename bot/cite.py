@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from bot.backends.base import Evidence
 from bot.instructions import quotable_spans
 from bot.schema import Citation, Sentence
-from bot.text import LIST_BULLET, Span, content_words, cosine, numbers, sentences
+from bot.text import LIST_BULLET, Span, content_words, cosine, sentences, unsourced_claims
 
 MARKER = re.compile(r"\s*\[(?:source\s*|passage\s*)?(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]",
                     re.IGNORECASE)
@@ -156,8 +156,11 @@ class SupportMatrix:
         lexical = lexical_support(sentence, passage_text)
         cosines = [cosine(self.sentence_vectors[i], v) for v in self.unit_vectors[e]]
         semantic = max(cosines, default=0.0)
-        figures_ok = numbers(sentence) <= numbers(passage_text)
-        supported = figures_ok and is_supported(lexical, semantic)
+        # A figure, name or ranking word the passage lacks is a claim it does not make: topic
+        # words (generative, AI, model) alone must not carry "DALL-E is the first ..." through.
+        # The source's own name (its id: "REVE Chat says ...") is not a claim about its text.
+        sourced = not unsourced_claims(sentence, f"{ev.passage.chunk.doc_id}\n{passage_text}")
+        supported = sourced and is_supported(lexical, semantic)
         best = max(range(len(cosines)), key=lambda j: cosines[j] + lexical_support(
             sentence, self.units[e][j].text)) if cosines else None
         quote = self.units[e][best] if best is not None else Span(ev.passage.chunk.text, 0,
