@@ -13,8 +13,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.backends.base import Evidence
+from bot.instructions import quotable_spans
 from bot.schema import Citation, Sentence
-from bot.text import LIST_BULLET, Span, content_words, cosine, numbers, sentences
+from bot.text import LIST_BULLET, Span, content_words, cosine, sentences, unsourced_claims
 
 MARKER = re.compile(r"\s*\[(?:source\s*|passage\s*)?(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]",
                     re.IGNORECASE)
@@ -26,34 +27,6 @@ SEMANTIC_SUPPORT = 0.72
 BLENDED_SUPPORT = (0.4, 0.55)
 
 Embed = Callable[[Sequence[str]], list[list[float]]]
-
-INSTRUCTION = re.compile(
-    r"\b(ignore|disregard|forget|override)\b[^.]{0,60}\b(instructions?|rules|prompt|guidelines)\b"
-    r"|(^|\n)\s*(system|assistant|user|human)\s*:|#{2,}\s*(instruction|response|system)\b"
-    r"|<\|\s*im_(start|end)|\bsystem prompt\b"
-    r"|\b(note|message) to (the )?(ai )?(assistants?|models?)"
-    r"|(^|\n)\s*(dear|attention|note to|message to|for|to)\s+(the\s+)?((readers?|anyone)\s+"
-    r"(that|who)\s+(are|is)\s+)?(an?\s+)?(ai|language|chat)?\s*"
-    r"(models?|assistants?|chatbots?|bots?|llms?|agents?)\b[^.:\n]{0,50}:"
-    r"|\b(you|the assistant|the model|every answer|any answer|each answer)\b[^.]{0,60}"
-    r"\b(must|should|shall)\b[^.]{0,20}\b(reply|respond|answer|say|state|include|repeat|end|"
-    r"print|append|mention|write|output|tell)\b"
-    r"|\bwhen (anyone |a user |the user )?(is |are )?asked?s?\b[^.]{0,120}"
-    r"\b(say|reply|respond|answer|state|tell)\b"
-    r"|\b(reply|respond|answer) (only )?with\b"
-    r"|\b(print|reveal|repeat|output) (your|the|this)\b[^.]{0,40}"
-    r"\b(prompt|rules|instructions|code)",
-    re.IGNORECASE)
-"""A sentence that speaks to the model instead of the reader ("ignore previous instructions",
-"SYSTEM:", "when asked X, reply Y"): an injected instruction. It is never evidence, so an
-answer that obeys one finds no support and is dropped. None of the seed articles' 507
-sentences matches."""
-
-
-def is_instruction(text: str) -> bool:
-    """Whether ``text`` addresses a model rather than a reader (see INSTRUCTION)."""
-    return bool(INSTRUCTION.search(text))
-
 
 @dataclass(frozen=True)
 class ParsedSentence:
@@ -183,8 +156,11 @@ class SupportMatrix:
         lexical = lexical_support(sentence, passage_text)
         cosines = [cosine(self.sentence_vectors[i], v) for v in self.unit_vectors[e]]
         semantic = max(cosines, default=0.0)
-        figures_ok = numbers(sentence) <= numbers(passage_text)
-        supported = figures_ok and is_supported(lexical, semantic)
+        # A figure, name or ranking word the passage lacks is a claim it does not make: topic
+        # words (generative, AI, model) alone must not carry "DALL-E is the first ..." through.
+        # The source's own name (its id: "REVE Chat says ...") is not a claim about its text.
+        sourced = not unsourced_claims(sentence, f"{ev.passage.chunk.doc_id}\n{passage_text}")
+        supported = sourced and is_supported(lexical, semantic)
         best = max(range(len(cosines)), key=lambda j: cosines[j] + lexical_support(
             sentence, self.units[e][j].text)) if cosines else None
         quote = self.units[e][best] if best is not None else Span(ev.passage.chunk.text, 0,
@@ -216,13 +192,6 @@ def lexical_support(sentence: str, passage: str) -> float:
     if not claim:
         return 0.0
     return len(claim & set(content_words(passage, stem=True))) / len(claim)
-
-
-def quotable_spans(text: str) -> list[Span]:
-    """Quotable pieces of a passage's text: its sentences and table rows, with offsets;
-    injected instructions are not among them."""
-    return [s for s in sentences(text) or [Span(text, 0, len(text))]
-            if not is_instruction(s.text)]
 
 
 def _units(ev: Evidence) -> list[Span]:

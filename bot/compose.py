@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from bot.cite import LEXICAL_SUPPORT, CitedAnswer, is_instruction, lexical_support
+from bot.cite import LEXICAL_SUPPORT, CitedAnswer, lexical_support
+from bot.instructions import is_instruction
 from bot.plans import Draft, DraftBlock, Piece
 from bot.schema import Block, Cell, Chunk, Citation, Sentence
 from bot.text import numbers

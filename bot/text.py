@@ -113,6 +113,39 @@ def numbers(text: str) -> set[str]:
     return {m.group(0).replace(",", "").rstrip("%") for m in NUMBER.finditer(text)}
 
 
+RANKING = frozenset("""
+first last second third earliest latest oldest newest largest biggest smallest best worst
+fastest slowest highest lowest greatest
+""".split())
+"""Words that rank or date a thing ("the first", "the largest"): like a figure, a claim holding
+one says more than a passage that lacks it, however many of its other words match."""
+
+
+def names(text: str) -> set[str]:
+    """Names a text mentions, told by capitals inside a word or letters with digits (DALL-E,
+    ChatGPT, GPT-4, GANs; a capitalised ordinary word may be Title Case, so it is not one),
+    squashed to lower-case letters and digits with a plural ``s`` dropped: ``dalle``, ``gan``."""
+    found = {squash(raw) for raw in _WORD.findall(text)
+             if any(c.isupper() for c in raw[1:])
+             or (any(c.isdigit() for c in raw) and any(c.isalpha() for c in raw))}
+    return found - {""}
+
+
+def squash(text: str) -> str:
+    """Lower-case letters and digits only, a final plural ``s`` dropped (``LLMs`` -> ``llm``)."""
+    key = re.sub(r"[^0-9a-z]", "", text.lower().removesuffix("'s").removesuffix("’s"))
+    return key[:-1] if len(key) > 3 and key.endswith("s") and not key.endswith("ss") else key
+
+
+def unsourced_claims(sentence: str, passage: str) -> set[str]:
+    """The figures, names and ranking words of ``sentence`` that ``passage`` does not hold."""
+    missing = numbers(sentence) - numbers(passage)
+    squashed = squash(passage)
+    missing |= {n for n in names(sentence) if n not in squashed}
+    ranks = {w for w in words(sentence) if w in RANKING}
+    return missing | (ranks - set(words(passage)))
+
+
 def cosine(a: Sequence[float], b: Sequence[float]) -> float:
     """Cosine similarity of two vectors (0 when either is zero)."""
     dot = sum(x * y for x, y in zip(a, b, strict=True))

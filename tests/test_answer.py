@@ -9,8 +9,9 @@ import pytest
 
 from bot.api import Bot
 from bot.backends.base import Generator
-from bot.cite import MARKER, is_instruction
+from bot.cite import MARKER
 from bot.evaluate import contains_any
+from bot.instructions import is_instruction
 from bot.prompt import NO_ANSWER
 from bot.schema import Answer
 from bot.settings import Settings

@@ -115,6 +115,7 @@ def test_run_ingests_then_serves_and_serve_reuses_the_index(start: Start,
 
     port = free_port()
     _, url = start(cfg, "serve", "--model", "extractive", "--port", str(port))
+    assert url == f"http://127.0.0.1:{port}"  # serve on its own honours --port too
     _assert_answers(url)
 
 

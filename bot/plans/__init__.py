@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.cite import is_instruction
+from bot.instructions import is_instruction
 from bot.schema import Chunk, Part, Passage
 from bot.text import LIST_BULLET, content_words, sentences
 

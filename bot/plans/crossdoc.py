@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from bot.cite import quotable_spans
+from bot.instructions import quotable_spans
 from bot.plans import Draft, DraftBlock, Library, Piece, piece, weighted_overlap
 from bot.plans.listing import best_lists, with_retrieved
 from bot.plans.tables import matching_rows, table_block

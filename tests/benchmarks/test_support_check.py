@@ -9,8 +9,10 @@ from support_check import measure
 from bot.api import Bot
 from bot.settings import Settings
 
-MEASURED = {"precision": 0.985, "recall": 0.842}
-"""benchmarks/results/support_check.json, regenerated 2026-12-01 (138 pairs)."""
+MEASURED = {"precision": 0.984, "recall": 0.816}
+"""benchmarks/results/support_check.json, regenerated 2026-12-01 (138 pairs) after names and
+ranking words had to be in the cited passage (recall was 0.842: two references that compare
+articles are now not carried by one passage; precision 0.985)."""
 SLACK = 0.03
 
 

@@ -14,6 +14,7 @@ from bot.settings import Settings
 from tests.conftest import free_port
 
 API_KEY = "sk-auth-test-0b7e55"
+SERVER_KEY = "sk-citebot-server-4c19d2"  # the key /v1 and /mcp want beside the login
 QUESTION = {"data": ["What does RLHF stand for?", "extractive", 5]}
 
 
@@ -23,7 +24,7 @@ def protected(built_index: Settings) -> Iterator[str]:
 
     settings = built_index.with_overrides(port=free_port(), model="extractive",
                                           auth_username="ada", auth_password="lovelace-1843",
-                                          openai_api_key=API_KEY)
+                                          openai_api_key=API_KEY, api_key=SERVER_KEY)
     bot = Bot(settings)
     app = build_app(bot)
     launch(app, bot, block=False, quiet=True)
@@ -114,3 +115,28 @@ def test_the_library_needs_a_login(protected: str, built_index: Settings) -> Non
         assert "revechat" not in reply.text and "llms-vs-genai" not in reply.text
     assert Bot(built_index).store.count() == count
     assert not Bot(built_index).settings.library_path.exists()
+
+
+def test_the_api_routes_beside_the_page_need_the_key(protected: str) -> None:
+    """The login guards the page; /v1 and /mcp on the same port want the server's key: no
+    header, a wrong key, or the login's password as a key get 401 and no answer, and the
+    right key gets the answer (so the refusals are the gate, not a broken route)."""
+    chat = {"model": "citebot-extractive", "messages": [{"role": "user",
+                                                 "content": "What does RLHF stand for?"}]}
+    mcp = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+    accept = {"Accept": "application/json, text/event-stream"}
+    for auth in ({}, {"Authorization": "Bearer sk-a-guess"},
+                 {"Authorization": "Bearer lovelace-1843"}):
+        replies = [httpx.get(protected + "/v1/models", headers=auth, timeout=30),
+                   httpx.post(protected + "/v1/chat/completions", json=chat, headers=auth,
+                              timeout=60),
+                   httpx.post(protected + "/mcp", json=mcp, headers={**accept, **auth},
+                              timeout=30)]
+        for reply in replies:
+            assert reply.status_code == 401, (reply.url, auth, reply.status_code)
+            assert "Reinforcement" not in reply.text and "citebot-" not in reply.text
+    key = {"Authorization": f"Bearer {SERVER_KEY}"}
+    answer = httpx.post(protected + "/v1/chat/completions", json=chat, headers=key, timeout=120)
+    assert answer.status_code == 200, answer.text
+    assert "Reinforcement Learning from Human Feedback" in (
+        answer.json()["choices"][0]["message"]["content"])

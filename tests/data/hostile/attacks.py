@@ -18,8 +18,8 @@ from pathlib import Path
 
 from bot.api import Bot
 from bot.backends.base import Availability, GenerationRequest, Generator
-from bot.cite import is_instruction
 from bot.evaluate import contains_any
+from bot.instructions import is_instruction, quotable_spans
 from bot.prompt import EXAMPLE_ANSWER, SYSTEM_PROMPT
 from bot.schema import Answer
 from bot.settings import Settings, load_settings
@@ -234,10 +234,12 @@ def caught_by_loader(attack: Attack) -> bool:
 
 
 def recognised(attack: Attack) -> bool:
-    """Whether the instruction filter flags the attack's sentence (it is then kept from the
-    model and never counts as support)."""
-    return any(attack.marker in s.text and is_instruction(s.text)
-               for s in sentences(loaded_text(attack)))
+    """Whether the instruction filter flags the attack's sentence, or the block or split
+    directive it is part of (it is then kept from the model and never counts as support)."""
+    text = loaded_text(attack)
+    return (any(attack.marker in s.text and is_instruction(s.text) for s in sentences(text))
+            or (attack.marker in text
+                and not any(attack.marker in s.text for s in quotable_spans(text))))
 
 
 LAYERS = ("caught by the loader", "caught by the filter", "reached the model, ignored",
