@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from bot.backends.base import Evidence, GenerationRequest, Generator, Message
-from bot.cite import CitedAnswer, Embed, cite, lexical_support, quotable_spans
+from bot.cite import CitedAnswer, Embed, cite, lexical_support, statement_spans
 from bot.errors import GenerationError
 from bot.prompt import (
     EXAMPLE_ANSWER,
@@ -102,7 +102,7 @@ def _units(passage: Passage) -> list[Span]:
     fragments of a few words are context, not statements. Recognised injected instructions
     are left out, so the model never reads them (others are met by the prompt and the
     support check)."""
-    spans = quotable_spans(passage.chunk.text)
+    spans = statement_spans(passage.chunk)
     statements = [s for s in spans if "|" in s.text or
                   (len(s.text.split()) >= 4 and not s.text.endswith("?"))]
     return statements or spans or [Span("", 0, 0)]  # nothing but instructions: show nothing

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.backends.base import Evidence
-from bot.schema import Citation, Sentence
+from bot.schema import Chunk, Citation, Sentence
 from bot.text import LIST_BULLET, Span, content_words, cosine, numbers, sentences
 
 MARKER = re.compile(r"\s*\[(?:source\s*|passage\s*)?(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]",
@@ -223,6 +223,16 @@ def quotable_spans(text: str) -> list[Span]:
     injected instructions are not among them."""
     return [s for s in sentences(text) or [Span(text, 0, len(text))]
             if not is_instruction(s.text)]
+
+
+def statement_spans(chunk: Chunk) -> list[Span]:
+    """``quotable_spans`` of a chunk's text without its heading lines: a heading names a
+    section, it says nothing, and read out as a sentence ('# A Practical Guide [1].') it is
+    not an answer. Headings are those ingestion recorded, and Markdown '#' lines."""
+    heads = [(p.start - chunk.start, p.end - chunk.start) for p in chunk.parts
+             if p.kind == "heading"]
+    return [s for s in quotable_spans(chunk.text) if not s.text.startswith("#")
+            and not any(a <= s.start and s.end <= b for a, b in heads)]
 
 
 def _units(ev: Evidence) -> list[Span]:

@@ -175,3 +175,18 @@ def test_paths_of_the_second_corpus() -> None:
     assert sorted(p.name for p in Path(SECOND).iterdir()) == [
         "choosing-a-database.txt", "metadata.json", "nosql-at-scale.html", "questions.jsonl",
         "sql-vs-nosql-guide.md"]
+
+
+def test_heading_lines_are_never_quoted_as_statements() -> None:
+    """A Markdown title ('# SQL vs NoSQL ...') or a plain-text heading line is a section's
+    name: evidence and extractive answers take statements only."""
+    from bot.cite import quotable_spans, statement_spans
+    from ingest.chunk import chunk_document
+    from ingest.load import load_documents
+
+    for document in load_documents([SECOND]).documents:
+        first = chunk_document(document)[0]
+        kept = [s.text for s in statement_spans(first)]
+        dropped = [s.text for s in quotable_spans(first.text) if s.text not in kept]
+        assert dropped and all(document.title in d or d.startswith("#") for d in dropped[:1])
+        assert kept and not any(s.startswith("#") or s == document.title for s in kept)
