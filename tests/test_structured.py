@@ -77,6 +77,15 @@ def test_a_comparison_is_a_table_with_a_citation_in_every_cell(bot: Bot) -> None
     resolves(bot, answer)
 
 
+def test_an_aspect_inside_the_compared_phrase_picks_its_rows(bot: Bot) -> None:
+    """'The scaling and transactions of SQL vs NoSQL': the things are SQL and NoSQL, and
+    scaling and transactions are the rows asked for, not words to ignore."""
+    answer = bot.ask("The scaling and transactions of SQL vs NoSQL?")
+    (table,) = [b for b in answer.blocks if b.kind == "table"]
+    assert [row[0].text for row in table.rows] == ["Scaling", "Transactions"]
+    resolves(bot, answer)
+
+
 def test_the_line_table_answers_the_rows_asked_for(bot: Bot) -> None:
     answer = bot.ask("According to the Stackwise Weekly table, how do SQL and NoSQL differ "
                      "in scaling and schema?")
