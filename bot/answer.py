@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from bot.backends.base import Evidence, GenerationRequest, Generator, Message
-from bot.cite import CitedAnswer, Embed, cite, lexical_support, statement_spans
+from bot.cite import CitedAnswer, Embed, cite, lexical_support, quotable_spans, statement_spans
 from bot.errors import GenerationError
 from bot.prompt import (
     EXAMPLE_ANSWER,
@@ -102,7 +102,7 @@ def _units(passage: Passage) -> list[Span]:
     fragments of a few words are context, not statements. Recognised injected instructions
     are left out, so the model never reads them (others are met by the prompt and the
     support check)."""
-    spans = statement_spans(passage.chunk)
+    spans = quotable_spans(passage.chunk.text)
     statements = [s for s in spans if "|" in s.text or
                   (len(s.text.split()) >= 4 and not s.text.endswith("?"))]
     return statements or spans or [Span("", 0, 0)]  # nothing but instructions: show nothing
@@ -110,7 +110,12 @@ def _units(passage: Passage) -> list[Span]:
 
 def _evidence(number: int, passage: Passage, spans: list[Span], chosen: set[int],
               scores: list[float]) -> Evidence:
-    best = max(range(len(spans)), key=lambda i: scores[i])
+    # The sentence an extractive answer quotes is a statement, never a heading line ('# A
+    # Practical Guide'); the model still sees a short heading in its excerpt as context, and
+    # the budget counts it as it always did.
+    said = {(s.start, s.end) for s in statement_spans(passage.chunk)}
+    best = max([i for i, s in enumerate(spans) if (s.start, s.end) in said] or range(len(spans)),
+               key=lambda i: scores[i])
     excerpt = " ".join(spans[i].text for i in sorted(chosen))
     if passage.chunk.prefix and "|" in spans[best].text:
         excerpt = f"{passage.chunk.prefix.strip()}\n{excerpt}"
