@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from bot.backends.base import Evidence, GenerationRequest, Generator, Message, Usage
-from bot.cite import CitedAnswer, Embed, cite, lexical_support, quotable_spans
+from bot.cite import CitedAnswer, Embed, cite, lexical_support, quotable_spans, statement_spans
 from bot.errors import GenerationError
 from bot.prompt import (
     EXAMPLE_ANSWER,
@@ -112,7 +112,12 @@ def _units(passage: Passage) -> list[Span]:
 
 def _evidence(number: int, passage: Passage, spans: list[Span], chosen: set[int],
               scores: list[float]) -> Evidence:
-    best = max(range(len(spans)), key=lambda i: scores[i])
+    # The sentence an extractive answer quotes is a statement, never a heading line ('# A
+    # Practical Guide'); the model still sees a short heading in its excerpt as context, and
+    # the budget counts it as it always did.
+    said = {(s.start, s.end) for s in statement_spans(passage.chunk)}
+    best = max([i for i, s in enumerate(spans) if (s.start, s.end) in said] or range(len(spans)),
+               key=lambda i: scores[i])
     excerpt = " ".join(spans[i].text for i in sorted(chosen))
     if passage.chunk.prefix and "|" in spans[best].text:
         excerpt = f"{passage.chunk.prefix.strip()}\n{excerpt}"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from bot.backends.base import Evidence
 from bot.instructions import quotable_spans
-from bot.schema import Citation, Sentence
+from bot.schema import Chunk, Citation, Sentence
 from bot.text import LIST_BULLET, Span, content_words, cosine, sentences, unsourced_claims
 
 MARKER = re.compile(r"\s*\[(?:source\s*|passage\s*)?(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]",
@@ -192,6 +192,16 @@ def lexical_support(sentence: str, passage: str) -> float:
     if not claim:
         return 0.0
     return len(claim & set(content_words(passage, stem=True))) / len(claim)
+
+
+def statement_spans(chunk: Chunk) -> list[Span]:
+    """``quotable_spans`` of a chunk's text without its heading lines: a heading names a
+    section, it says nothing, and read out as a sentence ('# A Practical Guide [1].') it is
+    not an answer. Headings are those ingestion recorded, and Markdown '#' lines."""
+    heads = [(p.start - chunk.start, p.end - chunk.start) for p in chunk.parts
+             if p.kind == "heading"]
+    return [s for s in quotable_spans(chunk.text) if not s.text.startswith("#")
+            and not any(a <= s.start and s.end <= b for a, b in heads)]
 
 
 def _units(ev: Evidence) -> list[Span]:

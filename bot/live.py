@@ -47,7 +47,7 @@ class View:
                                            str(meta.get("publisher", "")),
                                            str(meta.get("author", "")))
                 self._library = Library(keywords.chunks, docs, self.retriever.retrieve,
-                                        keywords.idf)
+                                        keywords.idf, self.retriever.embedder.embed_documents)
             return self._library
 
     def documents(self) -> list[DocumentEntry]:

@@ -60,6 +60,8 @@ _LIST = [
     re.compile(r"\b(types|kinds|sorts|categories|examples|ways|steps|stages|uses|list)\s+of\b",
                re.I),
     re.compile(r"^\s*(what|which)\s+(are|were)\s+(the|some|all|any)\b", re.I),
+    re.compile(r"^\s*(please\s+)?(tell|show|give)\s+(me|us)\s+(the|all|some|every)\s+"
+               r"([\w-]+\s+){0,2}?[\w-]{2,}[^s\W]s\b(?!\s+(is|was)\b)", re.I),
 ]
 _PLURAL_ASK = re.compile(r"^\s*(what|which)\s+(?!(does|is|was|has|are|were|makes|means|causes)\b)"
                          r"([\w-]+\s+){0,2}?[\w-]{2,}[^s\W]s\b(?!\s+(is|was)\b)", re.I)

@@ -17,6 +17,8 @@ from bot.shape import classify, comparison_entities
     ("What are the main benefits of unit tests?", "list"),
     ("Which tools are named in the guide?", "list"),
     ("What seven principles are listed?", "list"),
+    ("Tell me the tools the guide recommends, and what each one does.", "list"),
+    ("Tell me the meaning of idempotent.", "fact"),
     ("What are the differences between cats and dogs?", "comparison"),
     ("How does SQL compare with NoSQL?", "comparison"),
     ("Postgres vs MySQL for analytics?", "comparison"),

@@ -77,6 +77,15 @@ def test_a_comparison_is_a_table_with_a_citation_in_every_cell(bot: Bot) -> None
     resolves(bot, answer)
 
 
+def test_an_aspect_inside_the_compared_phrase_picks_its_rows(bot: Bot) -> None:
+    """'The scaling and transactions of SQL vs NoSQL': the things are SQL and NoSQL, and
+    scaling and transactions are the rows asked for, not words to ignore."""
+    answer = bot.ask("The scaling and transactions of SQL vs NoSQL?")
+    (table,) = [b for b in answer.blocks if b.kind == "table"]
+    assert [row[0].text for row in table.rows] == ["Scaling", "Transactions"]
+    resolves(bot, answer)
+
+
 def test_the_line_table_answers_the_rows_asked_for(bot: Bot) -> None:
     answer = bot.ask("According to the Stackwise Weekly table, how do SQL and NoSQL differ "
                      "in scaling and schema?")
@@ -175,3 +184,18 @@ def test_paths_of_the_second_corpus() -> None:
     assert sorted(p.name for p in Path(SECOND).iterdir()) == [
         "choosing-a-database.txt", "metadata.json", "nosql-at-scale.html", "questions.jsonl",
         "sql-vs-nosql-guide.md"]
+
+
+def test_heading_lines_are_never_quoted_as_statements() -> None:
+    """A Markdown title ('# SQL vs NoSQL ...') or a plain-text heading line is a section's
+    name: evidence and extractive answers take statements only."""
+    from bot.cite import quotable_spans, statement_spans
+    from ingest.chunk import chunk_document
+    from ingest.load import load_documents
+
+    for document in load_documents([SECOND]).documents:
+        first = chunk_document(document)[0]
+        kept = [s.text for s in statement_spans(first)]
+        dropped = [s.text for s in quotable_spans(first.text) if s.text not in kept]
+        assert dropped and all(document.title in d or d.startswith("#") for d in dropped[:1])
+        assert kept and not any(s.startswith("#") or s == document.title for s in kept)

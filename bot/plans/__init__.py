@@ -83,6 +83,9 @@ class Library:
     documents: Mapping[str, DocInfo]
     retrieve: Retrieve
     idf: Callable[[str], float] = lambda term: 1.0
+    embed: Callable[[Sequence[str]], list[list[float]]] | None = None
+    """The embedder, for matching a heading to a question by meaning ('When to Use X' for
+    'what is X the right choice for'); None where only words are compared."""
     _by_doc: dict[str, list[Chunk]] = field(default_factory=dict)
     _tables: list[Any] | None = None
 
@@ -174,8 +177,10 @@ ASKING = frozenset(content_words("""list lists listed name names named enumerate
 need complete full whole entire every each describe describes described mention mentions
 mentioned cite cites cited go goes through walk point points just first couple different
 various kind kinds type types sort sorts want know like main key agree agrees disagree
-disagrees claim claims view views think""", stem=True))
-"""Words that say how to answer ('list the ...', 'walk me through'), not what about."""
+disagrees claim claims view views think according per item items piece article articles
+blog post covers""", stem=True))
+"""Words that say how to answer ('list the ...', 'walk me through') or point at a document
+('according to the piece that covers ...'), not what about."""
 
 
 def terms(text: str) -> set[str]:

@@ -53,7 +53,7 @@ def plan_comparison(question: str, entities: Sequence[str], passages: Sequence[P
         entities = _entities_from_tables(tables, passages, named)
     if len(entities) < 2:
         return None
-    ignore = f"{' '.join(entities)} {_GENERIC}"
+    ignore = f"{' '.join(_thing(e) for e in entities)} {_GENERIC}"
     asked = [m for m, _ in matching_rows(question, passages, library, named, ignore=ignore,
                                          everywhere=True)]
     ranked = sorted(((_fit(t, entities, passages, named), t) for t in tables),
@@ -63,6 +63,15 @@ def plan_comparison(question: str, entities: Sequence[str], passages: Sequence[P
              else _labelled_sections(entities, passages, library, named))
     draft = _with_entity_lists(draft, question, entities, passages, library)
     return _with_aspect_sections(draft, question, ignore, passages, library, entities)
+
+
+_ASPECT_OF = re.compile(r"^.*\b(of|behind|for)\s+(?=\S)", re.I)
+
+
+def _thing(entity: str) -> str:
+    """The thing an entity phrase names, without the aspect it may carry ('strengths and
+    weaknesses of LLMs' -> 'LLMs'): the aspect is what to find, not a word to ignore."""
+    return _ASPECT_OF.sub("", entity) or entity
 
 
 def _with_aspect_sections(draft: Draft | None, question: str, ignore: str,

@@ -6,9 +6,10 @@ A wider retrieval than for a fact; each document's passages that are close to th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
-from bot.instructions import quotable_spans
+from bot.cite import statement_spans
 from bot.plans import Draft, DraftBlock, Library, Piece, piece, weighted_overlap
 from bot.plans.listing import best_lists, with_retrieved
 from bot.plans.tables import matching_rows, table_block
@@ -32,19 +33,31 @@ LEXICAL_WEIGHT = 0.5
 question's words it holds; a document's sentences count when they score MIN_SENTENCE_SCORE
 and are within NEAR_BEST of its best (a second sentence must be about as relevant)."""
 Embed = Callable[[Sequence[str]], list[list[float]]]
+WIDE_K = 36
+"""Passages looked at before keeping each document's best few: one article often holds the
+whole top 12, and then the others' words are never seen."""
+_POINTER = re.compile(
+    r"\b((across|in|from|of|by|all|both|each|every|the|these|those|\d+|two|three|four|five|"
+    r"six|seven|eight|nine|ten|different|various|several|multiple)\s+)*(articles|sources|"
+    r"documents|authors|texts|pages|posts|papers|blogs|writers)\b", re.I)
+"""'Across the four articles': which sources, not what about ('four' would otherwise be
+matched to a '4' in the text)."""
 
 
 def plan_cross_document(question: str, passages: Sequence[Passage], library: Library,
                         embed: Embed) -> Draft | None:
     """Bullets of each relevant document's best sentences, or None with fewer than two."""
-    relevant = [p for p in passages if p.scores.get("dense", 0.0) >= MIN_DENSE
+    question = " ".join(_POINTER.sub(" ", question).split()) or question
+    relevant = [p for p in _per_document(question, passages, library)
+                if p.scores.get("dense", 0.0) >= MIN_DENSE
                 or p.scores.get("coverage", 0.0) >= MIN_COVERAGE]
     by_doc: dict[str, list[Passage]] = {}
     for p in relevant:
         by_doc.setdefault(p.doc_id, []).append(p)
     if len(by_doc) < 2:
         return None
-    candidates = [(doc, s) for doc, ps in by_doc.items() for p in ps[:3] for s in _sentences(p)]
+    candidates = list({(s.chunk.doc_id, s.start): (doc, s) for doc, ps in by_doc.items()
+                       for p in ps[:3] for s in _sentences(p)}.values())  # overlaps once
     vectors = embed([question, *(s.text for _, s in candidates)])
     scored = [(cosine(vectors[0], v) + LEXICAL_WEIGHT * weighted_overlap(
         question, s.text, library.idf), doc, s)
@@ -81,6 +94,23 @@ def plan_cross_document(question: str, passages: Sequence[Passage], library: Lib
                  intro="What each source says:", lead_passages=tuple(passages[:3]))
 
 
+def _per_document(question: str, passages: Sequence[Passage], library: Library
+                  ) -> list[Passage]:
+    """The given passages, then each document's best from a wider retrieval, up to
+    PER_DOCUMENT passages a document: every article gets its say."""
+    seen = {p.chunk.chunk_id for p in passages}
+    count: dict[str, int] = {}
+    for p in passages:
+        count[p.doc_id] = count.get(p.doc_id, 0) + 1
+    out = list(passages)
+    for p in library.retrieve(question, WIDE_K):
+        if p.chunk.chunk_id not in seen and count.get(p.doc_id, 0) < PER_DOCUMENT:
+            count[p.doc_id] = count.get(p.doc_id, 0) + 1
+            seen.add(p.chunk.chunk_id)
+            out.append(p)
+    return out
+
+
 def source_name(library: Library, doc_id: str) -> str:
     info = library.documents.get(doc_id)
     title = library.title(doc_id)
@@ -90,7 +120,7 @@ def source_name(library: Library, doc_id: str) -> str:
 def _sentences(passage: Passage) -> list[Piece]:
     chunk = passage.chunk
     out = []
-    for span in quotable_spans(chunk.text):
+    for span in statement_spans(chunk):
         if len(span.text.split()) >= 5 and not span.text.endswith("?"):
             found = piece(chunk, chunk.start + span.start, chunk.start + span.end, limit=300)
             if found:

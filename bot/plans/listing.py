@@ -33,6 +33,7 @@ from bot.plans.tables import (
     whole_tables,
 )
 from bot.schema import Chunk, Passage
+from bot.text import cosine
 
 MIN_ITEMS = 2
 MAX_ITEMS = 20
@@ -41,6 +42,10 @@ MIN_MATCH = 0.3
 """A list is the one asked for when its heading, or one of its items, holds this share of the
 question's words (idf-weighted): the best-retrieved section is not a list of what was asked
 just because it is a list."""
+MIN_MEANING = 0.7
+"""Or when its own heading is this close to the question in meaning (cosine of the
+embeddings): 'When to Use X' answers 'what is X the right choice for' without a word shared
+but X, which every heading of the corpus may share."""
 SHORT_ITEM = 60
 """An item this short is a name ('- Variational Autoencoders (VAEs)'); the paragraph after it
 describes it, so its first sentence goes with the item."""
@@ -144,23 +149,35 @@ def _containers(question: str, passages: Sequence[Passage], library: Library,
         for chunk in library.doc_chunks(named):
             for path in (chunk.heading_path, chunk.heading_path[:-1]):
                 strength.setdefault((named, path), 0.0)
+    found_items = {key: found for key, _ in strength.items() if key[1]
+                   and not (named and key[0] != named)
+                   and (found := _items(library, *key)) is not None}
+    meaning = _meaning(question, [path for _, path in found_items], library)
     out = []
-    for (doc_id, path), retrieved in strength.items():
-        if not path or (named and doc_id != named):
-            continue
-        found = _items(library, doc_id, path)
-        if found is None:
-            continue
-        items, labels, chunks = found
+    for (doc_id, path), (items, labels, chunks) in found_items.items():
+        retrieved = strength[(doc_id, path)]
         heading = weighted_overlap(question, " ".join(path), library.idf)
         listed = max((weighted_overlap(question, i.text, library.idf) for i in items),
                      default=0.0)
-        if max(heading, listed) < MIN_MATCH:
+        close = meaning.get(path, 0.0)
+        if max(heading, listed) < MIN_MATCH and close < MIN_MEANING:
             continue  # neither the heading nor any item is about what the question asks
-        score = heading + 0.5 * retrieved + 0.5 * listed + (0.3 if named else 0.0)
+        score = (heading + 0.5 * retrieved + 0.5 * listed + (0.3 if named else 0.0)
+                 + max(0.0, close - MIN_MEANING))  # a nudge: shared words weigh more
         title = _heading_piece(library.section(doc_id, path), path)
         out.append(Container(doc_id, path, items, labels, title, chunks, score, heading))
     return out
+
+
+def _meaning(question: str, paths: Sequence[tuple[str, ...]], library: Library
+             ) -> dict[tuple[str, ...], float]:
+    """Each path's own heading's cosine to the question (empty without an embedder)."""
+    if library.embed is None or not paths:
+        return {}
+    headings = list(dict.fromkeys(path[-1] for path in paths))
+    vectors = library.embed([question, *headings])
+    close = {h: cosine(vectors[0], v) for h, v in zip(headings, vectors[1:], strict=True)}
+    return {path: close[path[-1]] for path in paths}
 
 
 def _items(library: Library, doc_id: str, path: tuple[str, ...]
