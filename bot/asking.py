@@ -14,13 +14,13 @@ from dataclasses import dataclass, replace
 from threading import Lock
 
 from bot.answer import AnswerRequest, Event, answer_events, evidence_is_weak
-from bot.backends.base import Generator
+from bot.backends.base import Availability, GenerationRequest, Generator, Usage
 from bot.backends.embedders import CachedEmbedder
 from bot.cache import AnswerCache, CacheKey, as_cached, cacheable, history_key
 from bot.errors import QueueFullError
 from bot.live import LiveIndex
-from bot.plans import named_document
-from bot.queue import ModelQueue, Waiting
+from bot.plans import Draft, named_document
+from bot.queue import ModelQueue, Ticket, Waiting
 from bot.retrieve import Turn, rewrite_query
 from bot.schema import Answer
 from bot.shape import BREADTH, classify
@@ -87,17 +87,21 @@ class Answering:
                                            ModelQueue(int(capacity), self._queue_limit))
 
     def _queued(self, ask: Ask, fallback_after_s: float | None) -> Iterator[Event | Waiting]:
-        """The answer, once this question's turn with the model has come."""
+        """The answer: evidence gathered at once, then the model's turn waited for, then
+        composed. Only the model's own work holds the line (retrieval before it and the
+        support check after it overlap with other questions' generation), and a question
+        the model will not be asked (weak evidence) does not wait at all."""
+        prepared = self._prepare(ask)
         queue = self.queue(ask.generator)
-        if queue is None:
-            yield from self._answer(ask)
+        if queue is None or not prepared.needs_model:
+            yield from self._compose(prepared, ask.generator)
             return
         try:
-            ticket, timed = queue.join(), False
+            ticket = queue.join()
         except QueueFullError as full:
             if fallback_after_s is None:
                 raise
-            yield from self._fallback(ask, f"the model's line is full ({full})")
+            yield from self._fallback(prepared, f"the model's line is full ({full})")
             return
         try:
             tick = 0.0  # the first look is at once: a wait too long to bear falls back now
@@ -105,24 +109,26 @@ class Answering:
                 status, tick = ticket.status(), WAIT_TICK_S
                 if fallback_after_s is not None and (status.estimate_s or 0) > fallback_after_s:
                     ticket.leave()
-                    yield from self._fallback(ask, f"{ordinal(status.position)} in line for "
-                                                   f"the model, about {status.estimate_s:.0f} s "
-                                                   "to wait")
+                    yield from self._fallback(prepared, f"{ordinal(status.position)} in line "
+                                              f"for the model, about {status.estimate_s:.0f} s "
+                                              "to wait")
                     return
                 yield status
-            for event in self._answer(ask):
-                # Only answers the model worked on tell how long the model takes.
-                timed = isinstance(event, Answer) and "first_token" in event.timings
-                yield event
+            yield from self._compose(prepared, _Turn(ask.generator, ticket))
         finally:
-            ticket.leave(finished=timed)
+            ticket.leave()  # a no-op when the model's stream already gave the place up
 
-    def _fallback(self, ask: Ask, why: str) -> Iterator[Event]:
-        """The verified extractive answer, given at once because the model is busy."""
-        for event in self._answer(replace(ask, generator=self._generator(FALLBACK_MODEL))):
+    def _fallback(self, prepared: _Prepared, why: str) -> Iterator[Event]:
+        """The verified extractive answer over the same evidence, given at once because the
+        model is busy."""
+        for event in self._compose(prepared, self._generator(FALLBACK_MODEL)):
             yield replace(event, fallback=why) if isinstance(event, Answer) else event
 
     def _answer(self, ask: Ask) -> Iterator[Event]:
+        yield from self._compose(self._prepare(ask), ask.generator)
+
+    def _prepare(self, ask: Ask) -> _Prepared:
+        """Retrieval and the plan for the question's shape: everything before the model."""
         started = time.perf_counter()
         view = self._live.current()
         turns = ask.turns
@@ -138,15 +144,20 @@ class Answering:
         # then the document is the evidence, whatever retrieval found.
         draft = (plan(shape, query, passages, library, embed) if library is not None and (
             not evidence_is_weak(passages[:k]) or named_document(query, library)) else None)
-        retrieval = time.perf_counter() - started
         request = AnswerRequest(question=ask.question, query_used=query,
                                 passages=tuple(passages[:k]), temperature=ask.temperature,
                                 max_tokens=ask.max_tokens, model=ask.generator.name)
-        events = (structured_events(request, draft, ask.generator, embed) if draft else
-                  answer_events(request, ask.generator, embed))
+        needs_model = draft is not None or not evidence_is_weak(request.passages)
+        return _Prepared(request, draft, needs_model, time.perf_counter() - started)
+
+    def _compose(self, prepared: _Prepared, generator: Generator) -> Iterator[Event]:
+        request = replace(prepared.request, model=generator.name)
+        embed = self._embed.embed_documents
+        events = (structured_events(request, prepared.draft, generator, embed)
+                  if prepared.draft else answer_events(request, generator, embed))
         for event in events:
             if isinstance(event, Answer):
-                event = _with_retrieval_time(event, retrieval)
+                event = _with_retrieval_time(event, prepared.retrieval_s)
             yield event
 
     def _cache_key(self, ask: Ask) -> CacheKey:
@@ -155,6 +166,37 @@ class Answering:
         return CacheKey(ask.question, history_key([(t.role, t.content) for t in ask.turns]),
                         view.store.live_name, contents, ask.generator.name, ask.top_k,
                         ask.temperature, ask.max_tokens)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A question's evidence and plan, ready for a generator to compose the answer."""
+
+    request: AnswerRequest
+    draft: Draft | None
+    needs_model: bool
+    retrieval_s: float
+
+
+class _Turn:
+    """The model, for one question whose turn has come: the place in line is given up the
+    moment the model's stream ends, and only a whole stream counts as an answer's time."""
+
+    def __init__(self, model: Generator, ticket: Ticket) -> None:
+        self.name = model.name
+        self._model = model
+        self._ticket = ticket
+
+    def check(self) -> Availability:
+        return self._model.check()
+
+    def stream(self, request: GenerationRequest) -> Iterator[str | Usage]:
+        finished = False
+        try:
+            yield from self._model.stream(request)
+            finished = True
+        finally:
+            self._ticket.leave(finished=finished)
 
 
 def ordinal(n: int) -> str:
