@@ -123,7 +123,8 @@ def ask_api(bot: Bot, question: str, model: str = "", top_k: int = 0) -> dict[st
     """The programmatic endpoint: the same Answer the chat shows, as JSON; a failure is an
     ``{"error": message}`` reply, never a stack trace."""
     try:
-        answer = bot.ask(question, model=model or None, top_k=int(top_k) or None)
+        answer = bot.ask(question, model=model or None, top_k=int(top_k) or None,
+                         fallback_after_s=bot.settings.fallback_after_s)
     except CitebotError as exc:
         return {"error": str(exc)}
     except Exception:  # the caller gets a message, the log gets the traceback
