@@ -4,6 +4,7 @@ a document uploaded through one app is answered by the other; `down` stops every
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,9 @@ def test_two_apps_one_chroma_server_one_model_server(tmp_path: Path) -> None:
         for url in (app1, app2):
             answer = ask(url, "What is an LLM?")
             assert answer["model"] == "openai" and not answer["abstained"], answer
-            assert "language model" in answer["text"].lower() and answer["citations"]
+            # "a large language model ..." or "a deep learning model ... human language"
+            assert re.search(r"language model|\bmodel\b.*\blanguage\b", answer["text"],
+                             re.IGNORECASE) and answer["citations"], answer["text"]
         question = "Which consistency levels can a query choose in Apache Cassandra?"
         assert ask(app1, question, "citebot-extractive")["abstained"]
         added = httpx.post(app2 + "/v1/documents", timeout=300,
