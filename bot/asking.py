@@ -124,9 +124,6 @@ class Answering:
         for event in self._compose(prepared, self._generator(FALLBACK_MODEL)):
             yield replace(event, fallback=why) if isinstance(event, Answer) else event
 
-    def _answer(self, ask: Ask) -> Iterator[Event]:
-        yield from self._compose(self._prepare(ask), ask.generator)
-
     def _prepare(self, ask: Ask) -> _Prepared:
         """Retrieval and the plan for the question's shape: everything before the model."""
         started = time.perf_counter()

@@ -65,16 +65,11 @@ class ModelQueue:
         with self._cond:
             return len(self._line)
 
-    def typical(self) -> float | None:
-        """The median of the recent answer times, or None before the first one."""
-        with self._cond:
-            return statistics.median(self._recent) if self._recent else None
-
     def status(self, ticket: Ticket) -> Waiting:
         """Where ``ticket`` stands: its place in line and the expected wait."""
         with self._cond:
             position = self._line.index(ticket) + 1 if ticket in self._line else 0
-            typical = statistics.median(self._recent) if self._recent else None
+            typical = self._typical()
             estimate = self._estimate(position, typical) if position else 0.0
         return Waiting(position, estimate, typical)
 
@@ -91,6 +86,11 @@ class ModelQueue:
         for _ in range(position - 1):
             heapq.heappush(free_at, heapq.heappop(free_at) + typical)
         return round(free_at[0], 1)
+
+    def _typical(self) -> float | None:
+        """The median of the recent answer times, or None before the first one (the caller
+        holds the lock)."""
+        return statistics.median(self._recent) if self._recent else None
 
     # -- used by Ticket ----------------------------------------------------------------------
     def _try_start(self, ticket: Ticket) -> bool:
