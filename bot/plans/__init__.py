@@ -178,6 +178,7 @@ need complete full whole entire every each describe describes described mention 
 mentioned cite cites cited go goes through walk point points just first couple different
 various kind kinds type types sort sorts want know like main key agree agrees disagree
 disagrees claim claims view views think according per item items piece article articles
+using besides except
 blog post covers""", stem=True))
 """Words that say how to answer ('list the ...', 'walk me through') or point at a document
 ('according to the piece that covers ...'), not what about."""

@@ -7,14 +7,13 @@ A wider retrieval than for a fact; each document's passages that are close to th
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
-from bot.cite import statement_spans
-from bot.plans import Draft, DraftBlock, Library, Piece, piece, weighted_overlap
+from bot.plans import Draft, DraftBlock, Library, weighted_overlap
 from bot.plans.listing import best_lists, with_retrieved
+from bot.plans.ranking import Embed, chunk_sentences, ignorable, ranked, searched, unique
 from bot.plans.tables import matching_rows, table_block
 from bot.schema import Passage
-from bot.text import cosine
 
 MIN_DENSE = 0.35
 MIN_COVERAGE = 0.5
@@ -28,11 +27,12 @@ LIST_HEADING = 0.5
 a list under 'LLMs' is not what an article says about whether ChatGPT is an LLM."""
 MIN_SENTENCE_SCORE = 0.6
 NEAR_BEST = 0.15
-LEXICAL_WEIGHT = 0.5
-"""A sentence's score is its cosine to the question plus half the idf-weighted share of the
-question's words it holds; a document's sentences count when they score MIN_SENTENCE_SCORE
-and are within NEAR_BEST of its best (a second sentence must be about as relevant)."""
-Embed = Callable[[Sequence[str]], list[list[float]]]
+"""A document's sentences count when they score MIN_SENTENCE_SCORE (see
+``bot.plans.ranking.ranked``) and are within NEAR_BEST of its best (a second sentence must
+be about as relevant)."""
+SEARCHED = 6
+"""Each document's statements with most of the question's telling words join the candidates:
+the chunks retrieval ranked best for the corpus may hold none of this article's words on it."""
 WIDE_K = 36
 """Passages looked at before keeping each document's best few: one article often holds the
 whole top 12, and then the others' words are never seen."""
@@ -56,12 +56,13 @@ def plan_cross_document(question: str, passages: Sequence[Passage], library: Lib
         by_doc.setdefault(p.doc_id, []).append(p)
     if len(by_doc) < 2:
         return None
-    candidates = list({(s.chunk.doc_id, s.start): (doc, s) for doc, ps in by_doc.items()
-                       for p in ps[:3] for s in _sentences(p)}.values())  # overlaps once
-    vectors = embed([question, *(s.text for _, s in candidates)])
-    scored = [(cosine(vectors[0], v) + LEXICAL_WEIGHT * weighted_overlap(
-        question, s.text, library.idf), doc, s)
-        for (doc, s), v in zip(candidates, vectors[1:], strict=True)]
+    subject = ignorable(question, library)  # 'LLMs' in every title: what to look for is the rest
+    candidates = unique([*(s for ps in by_doc.values() for p in ps[:3]
+                           for s in chunk_sentences(p.chunk)),
+                         *(s for doc in by_doc for s in searched(question, doc, library,
+                                                                 SEARCHED, ignore=subject))])
+    scored = [(score, s.chunk.doc_id, s) for score, s in ranked(question, candidates, library,
+                                                                 embed, ignore=subject)]
     lists = {c.doc_id: c for c in best_lists(question, passages, library, per_document=True)
              if c.heading >= LIST_HEADING}
     blocks = []
@@ -84,8 +85,8 @@ def plan_cross_document(question: str, passages: Sequence[Passage], library: Lib
             blocks.append(DraftBlock("bullets", tuple(sorted(picked, key=lambda s: s.start)),
                                      caption="" if rows else source_name(library, doc)))
     said = [p for b in blocks for p in (*b.items, *(c for r in b.rows for c in r if c))]
-    if max((weighted_overlap(question, p.text, library.idf) for p in said), default=0.0
-           ) < MIN_ABOUT:
+    if max((weighted_overlap(question, p.text, library.idf, ignore=subject) for p in said),
+           default=0.0) < MIN_ABOUT:
         return None  # the sources talk near the question, none about it: let the fact path decide
     if len({b.caption for b in blocks if b.caption}) < 2:
         return None
@@ -115,14 +116,3 @@ def source_name(library: Library, doc_id: str) -> str:
     info = library.documents.get(doc_id)
     title = library.title(doc_id)
     return f"{title} ({info.publisher})" if info and info.publisher else title
-
-
-def _sentences(passage: Passage) -> list[Piece]:
-    chunk = passage.chunk
-    out = []
-    for span in statement_spans(chunk):
-        if len(span.text.split()) >= 5 and not span.text.endswith("?"):
-            found = piece(chunk, chunk.start + span.start, chunk.start + span.end, limit=300)
-            if found:
-                out.append(found)
-    return out
