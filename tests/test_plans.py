@@ -6,8 +6,10 @@ from __future__ import annotations
 import pytest
 
 from bot.plans import DocInfo, Library
+from bot.plans.aspects import with_aspects
 from bot.plans.listing import plan_list
-from bot.schema import Document
+from bot.plans.ranking import ignorable, searched, subject_words
+from bot.schema import Document, Passage
 from ingest.chunk import chunk_document
 
 KITCHEN = """# Kitchen knives
@@ -69,3 +71,75 @@ def test_words_that_point_at_a_document_are_not_what_is_asked() -> None:
     assert terms("according to the piece that covers industries, give every item") == terms(
         "industries")
     assert not terms("according to the article, per the blog post, every item")
+
+
+STOVES = """# Gas stoves and induction hobs
+
+How the two kinds of hob cook, and what each costs to run.
+
+## How a gas stove works
+
+A gas stove burns natural gas or propane under the pan, and the flame heats it directly.
+
+## How an induction hob works
+
+An induction hob heats the pan itself with a magnetic field, so the glass stays cool.
+Induction hobs come in several designs, including:
+
+- Single-zone plates: one coil, sized for a single pan.
+- Flex zones: a grid of coils that follows the pan across the surface.
+- Portable units: a plug-in hob for a counter or a camp kitchen.
+
+## Running costs
+
+Gas is cheaper per kilowatt-hour in many countries, but induction wastes less heat.
+"""
+
+
+@pytest.fixture(scope="module")
+def stoves() -> Library:
+    from bot.backends.embedders import make_embedder
+
+    chunks = chunk_document(Document("stoves", "Gas stoves and induction hobs", "stoves.md",
+                                     STOVES, {"suffix": ".md"}), chunk_size=300)
+    return Library(chunks, {
+        "stoves": DocInfo("stoves", "Gas stoves and induction hobs"),
+        "other": DocInfo("other", "Choosing between gas stoves and induction hobs")},
+        lambda q, k: [Passage(c, 1.0) for c in chunks][:k],
+        embed=make_embedder("minilm").embed_documents)
+
+
+def test_an_aspect_of_a_comparison_gets_each_things_statements(stoves: Library) -> None:
+    """No table: 'how they work' is found in prose, one sub-query per thing; a statement
+    that opens a list brings the list's items with it."""
+    draft = with_aspects(None, "Compare how gas stoves and induction hobs work.",
+                         ["gas stoves", "induction hobs"], "compare", [], stoves,
+                         stoves.embed)
+    assert draft is not None and draft.shape == "comparison"
+    by_thing = {b.caption: [p.text for p in b.items] for b in draft.blocks}
+    assert set(by_thing) == {"gas stoves", "induction hobs"}
+    assert any("flame heats it directly" in t for t in by_thing["gas stoves"])
+    hob = by_thing["induction hobs"]
+    assert any("magnetic field" in t for t in hob)
+    lead = next(i for i, t in enumerate(hob) if t.endswith("including:"))
+    assert hob[lead + 1].startswith("Single-zone plates") and hob[-1].startswith("Portable")
+    for block in draft.blocks:  # every bullet is the source's own span
+        assert all(p.quote == p.text for p in block.items)
+
+
+def test_a_comparison_with_no_aspect_gets_no_prose(stoves: Library) -> None:
+    """'What are the differences' names no aspect: the things and words every title shares
+    are not one, so nothing is added (the table answers it)."""
+    assert with_aspects(None, "What are the main differences between gas stoves and "
+                        "induction hobs?", ["gas stoves", "induction hobs"],
+                        "difference differences main", [], stoves, stoves.embed) is None
+
+
+def test_the_subject_every_title_shares_is_not_what_is_looked_for(stoves: Library) -> None:
+    assert subject_words(stoves).casefold().split() == ["gas", "stoves", "induction", "hobs"]
+    assert ignorable("What do the articles say about gas stoves and running costs?", stoves)
+    assert ignorable("gas stoves and induction hobs", stoves) == ""  # nothing else asked
+    found = searched("is gas cheaper", "stoves", stoves, 3, ignore=subject_words(stoves))
+    assert [p.text for p in found] == ["Gas is cheaper per kilowatt-hour in many countries, "
+                                       "but induction wastes less heat."]
+    assert len(searched("is gas cheaper", "stoves", stoves, 3)) == 2  # and the gas stove

@@ -26,6 +26,7 @@ from bot.plans import (
     terms,
     weighted_overlap,
 )
+from bot.plans.aspects import extended, with_aspects
 from bot.plans.listing import best_lists, list_block, source_line, with_retrieved
 from bot.plans.tables import Table, block_from_rows, matching_rows
 from bot.schema import Chunk, Part, Passage
@@ -62,7 +63,9 @@ def plan_comparison(question: str, entities: Sequence[str], passages: Sequence[P
     draft = (_table_draft(entities, fitting, asked, passages, library) if fitting
              else _labelled_sections(entities, passages, library, named))
     draft = _with_entity_lists(draft, question, entities, passages, library)
-    return _with_aspect_sections(draft, question, ignore, passages, library, entities)
+    draft = _with_aspect_sections(draft, question, ignore, passages, library, entities)
+    return with_aspects(draft, question, [_thing(e) for e in entities], ignore, passages,
+                        library, library.embed)
 
 
 _ASPECT_OF = re.compile(r"^.*\b(of|behind|for)\s+(?=\S)", re.I)
@@ -101,12 +104,7 @@ def _with_aspect_sections(draft: Draft | None, question: str, ignore: str,
             break
     if not blocks:
         return draft
-    if draft is None:
-        return Draft("comparison", tuple(blocks), with_retrieved(passages, chunks),
-                     intro=f"How the sources compare {entities[0]} and {entities[1]}:",
-                     lead_passages=tuple(passages[:3]))
-    return Draft(draft.shape, (*draft.blocks, *blocks), with_retrieved(draft.passages, chunks),
-                 intro=draft.intro, lead_passages=draft.lead_passages)
+    return extended(draft, blocks, chunks, passages, entities)
 
 
 def _with_entity_lists(draft: Draft | None, question: str, entities: Sequence[str],
@@ -121,14 +119,8 @@ def _with_entity_lists(draft: Draft | None, question: str, entities: Sequence[st
             lists.append((entity, found[0]))
     if len(lists) < 2:
         return draft
-    blocks = tuple(list_block(c, caption=entity) for entity, c in lists)
-    chunks = [ch for _, c in lists for ch in c.chunks]
-    if draft is None:
-        return Draft("comparison", blocks, with_retrieved(passages, chunks),
-                     intro=f"How the sources compare {entities[0]} and {entities[1]}:",
-                     lead_passages=tuple(passages[:3]))
-    return Draft(draft.shape, (*draft.blocks, *blocks), with_retrieved(draft.passages, chunks),
-                 intro=draft.intro, lead_passages=draft.lead_passages)
+    blocks = [list_block(c, caption=entity) for entity, c in lists]
+    return extended(draft, blocks, [ch for _, c in lists for ch in c.chunks], passages, entities)
 
 
 def _fit(table: Table, entities: Sequence[str], passages: Sequence[Passage],

@@ -50,7 +50,7 @@ SHORT_ITEM = 60
 """An item this short is a name ('- Variational Autoencoders (VAEs)'); the paragraph after it
 describes it, so its first sentence goes with the item."""
 _NUMBERED = re.compile(r"^\d{1,2}[.)]\s")
-_LABELLED = re.compile(r"^[A-Z][^:.!?\n]{1,60}:\s+\S")
+LABELLED = re.compile(r"^[A-Z][^:.!?\n]{1,60}:\s+\S")
 
 
 @dataclass(frozen=True)
@@ -247,7 +247,7 @@ def _labelled(chunks: Sequence[Chunk]
               ) -> tuple[tuple[Piece, ...], tuple[Piece | None, ...], tuple[Chunk, ...]]:
     """'Name: description' paragraphs, one item each."""
     found = [(c, p) for c, p in parts_of(chunks, "paragraph")
-             if _LABELLED.match(c.span_text(p.start, p.end))]
+             if LABELLED.match(c.span_text(p.start, p.end))]
     items = [x for c, p in found if (x := piece(c, p.start, p.end))]
     used = tuple(dict.fromkeys(c for c, _ in found))
     return tuple(items[:MAX_ITEMS]), tuple(None for _ in items[:MAX_ITEMS]), used
