@@ -44,6 +44,7 @@ class GenerationRequest:
     evidence: tuple[Evidence, ...]
     temperature: float = 0.1
     max_tokens: int = 256
+    stop: tuple[str, ...] = ()  # generation ends before any of these
 
 
 @dataclass(frozen=True)

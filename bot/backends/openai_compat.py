@@ -77,7 +77,8 @@ class OpenAICompatibleGenerator:
         messages = [(m.role, m.content) for m in request.messages]
         finished = False
         try:
-            for chunk in self._chat_model(request).stream(messages):
+            for chunk in self._chat_model(request).stream(
+                    messages, stop=list(request.stop) or None):
                 finished = finished or bool(chunk.response_metadata.get("finish_reason"))
                 if chunk.content:
                     yield str(chunk.content)

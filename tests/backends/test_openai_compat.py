@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -48,6 +49,20 @@ def test_answers_through_a_separate_llama_cpp_server(built_index: Settings,
     answer = bot.ask("What does RLHF stand for?")
     assert "reinforcement learning from human feedback" in answer.text.lower()
     assert answer.citations and not answer.abstained and answer.complete
+
+
+def test_generation_ends_before_a_stop_sequence(llama_process: str) -> None:
+    """A breadth answer's closing asks for one line (``stop`` = a newline); the real server
+    ends there, so the model writes no list the structure already holds."""
+    generator = OpenAICompatibleGenerator(llama_process, "local", api_key=None, timeout=120)
+    ask = "List the numbers one to five, each on its own line, as digits only."
+    request = GenerationRequest(messages=(Message("user", ask),), question=ask, evidence=(),
+                                temperature=0.0, max_tokens=40)
+    free = "".join(p for p in generator.stream(request) if isinstance(p, str))
+    assert free.count("\n") >= 2  # left alone, the model writes the lines asked for
+    stopped = "".join(p for p in generator.stream(replace(request, stop=("\n",)))
+                      if isinstance(p, str))
+    assert "\n" not in stopped.strip() and stopped.strip() and len(stopped) < len(free)
 
 
 Handler = Callable[[BaseHTTPRequestHandler], None]
