@@ -17,6 +17,7 @@ from bot.backends.base import Generator
 from bot.prompt import NO_ANSWER
 from bot.schema import Answer
 from bot.settings import Settings
+from bot.structured import CLOSING_TOKENS
 from tests.conftest import ROOT, make_settings
 
 SECOND = ROOT / "tests" / "data" / "sqlnosql"
@@ -86,6 +87,50 @@ def test_an_aspect_inside_the_compared_phrase_picks_its_rows(bot: Bot) -> None:
     resolves(bot, answer)
 
 
+def test_an_aspect_no_row_names_is_answered_from_each_things_prose(bot: Bot) -> None:
+    """'The data models behind SQL and NoSQL': no table row is labelled so, and each thing's
+    sub-query finds what the articles say of it on that point, under its name."""
+    answer = bot.ask("Compare the data models behind SQL and NoSQL databases.")
+    assert answer.shape == "comparison"
+    lists = {b.title.text: [c.text for c in b.items] for b in answer.blocks
+             if b.kind == "bullets" and b.title}
+    assert "A SQL database stores data in tables made of rows and columns." in lists["SQL"]
+    assert any("relational table model" in t for t in lists["NoSQL databases"])
+    assert not any("stores data in tables" in t for t in lists["NoSQL databases"])
+    assert all(c.citations for b in answer.blocks if b.kind == "bullets" for c in b.items)
+    resolves(bot, answer)
+
+
+def test_the_closing_adds_what_the_structure_does_not_show(bot: Bot) -> None:
+    """The paragraph after a table or list is written over retrieved passages the structure
+    quotes nothing from, so it adds to it (over the best-retrieved ones, which the list
+    came from, it only said an item again)."""
+    for question in ("What are the main differences between SQL and NoSQL databases?",
+                     "List the 10 questions to ask before choosing a database."):
+        structure, closing = _chunks_cited(bot.ask(question))
+        assert closing and structure and not closing & structure, question
+
+
+def test_the_passages_an_answer_stands_on_come_first_best_retrieved_first(bot: Bot) -> None:
+    answer = bot.ask("Compare the data models behind SQL and NoSQL databases.")
+    structure, _ = _chunks_cited(answer)
+    first = [p.chunk.chunk_id for p in answer.passages[:len(structure)]]
+    assert len(structure) >= 3 and set(first) == structure
+    retrieved = [p.chunk.chunk_id for p in bot.retrieve(answer.query_used, 12)]
+    ranked = [c for c in first if c in retrieved]
+    assert len(ranked) >= 2 and ranked == sorted(ranked, key=retrieved.index)
+
+
+def _chunks_cited(answer: Answer) -> tuple[set[str], set[str]]:
+    """The chunks the structure cites, and those the closing paragraph cites."""
+    chunk_of = {c.number: c.chunk_id for c in answer.citations}
+    by_kind: dict[bool, set[str]] = {True: set(), False: set()}
+    for block in answer.blocks:
+        by_kind[block.kind == "paragraph"] |= {chunk_of[n] for cell in block.cells()
+                                               for n in cell.citations}
+    return by_kind[False], by_kind[True]
+
+
 def test_the_line_table_answers_the_rows_asked_for(bot: Bot) -> None:
     answer = bot.ask("According to the Stackwise Weekly table, how do SQL and NoSQL differ "
                      "in scaling and schema?")
@@ -102,6 +147,19 @@ def test_a_summary_of_the_article_a_publisher_is_named_for(bot: Bot) -> None:
     assert {c.doc_id for c in answer.citations} == {"nosql-at-scale"}
     assert "NoSQL at Scale: Myths and Realities" in answer.text
     assert "Myth: NoSQL means no transactions" in answer.text  # a section heading as label
+    resolves(bot, answer)
+
+
+def test_a_summary_holds_the_articles_table_whole(bot: Bot) -> None:
+    """The outline gives a table section's first statement; the table itself (here one cell
+    per line) is the article's comparison in rows, so the summary shows it, headed by its
+    section."""
+    answer = bot.ask("Summarize the Stackwise Weekly article.")
+    (table,) = [b for b in answer.blocks if b.kind == "table"]
+    assert table.title.text == "SQL and NoSQL at a glance" and len(table.rows) >= 6
+    assert all(cell.citations for row in table.rows for cell in row)
+    assert "Scales out by adding more nodes to a cluster" in answer.text
+    assert {c.doc_id for c in answer.citations} == {"choosing-a-database"}
     resolves(bot, answer)
 
 
@@ -157,6 +215,7 @@ def test_the_local_model_writes_a_checked_closing_sentence(built_index: Settings
     assert closing and all(s.supported and s.citations for s in answer.sentences)
     assert re.search(r"subset|text|content|language", " ".join(
         c.text for c in closing[0].items), re.I)
+    assert 0 < answer.tokens["generated"] <= CLOSING_TOKENS  # a line, not a list again
     resolves(bot, answer)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 
 from bot.plans import (
     Draft,
@@ -23,10 +24,12 @@ from bot.plans import (
     statements,
 )
 from bot.plans.listing import source_line, with_retrieved
-from bot.plans.tables import tables_in
+from bot.plans.tables import block_from_rows, tables_in
 from bot.schema import Chunk, Passage
 
 MAX_STATEMENTS = 18
+MAX_TABLES = 2
+MAX_ROWS = 12
 MAX_NAMES = 10
 MIN_NAMES = 3
 MAX_NAME = 60
@@ -60,10 +63,26 @@ def plan_summary(question: str, passages: Sequence[Passage], library: Library) -
         return None
     block = DraftBlock("bullets", tuple(items[:MAX_STATEMENTS]),
                        labels=tuple(labels[:MAX_STATEMENTS]))
-    used = [i.chunk for i in items] + [n.chunk for b in lists for n in b.items]
-    return Draft("summary", (block, *lists), with_retrieved(passages, used),
+    tables = _tables(library.doc_chunks(doc_id))
+    used = ([i.chunk for i in items] + [n.chunk for b in lists for n in b.items]
+            + [c for _, chunks in tables for c in chunks])
+    return Draft("summary", (block, *lists, *(t for t, _ in tables)),
+                 with_retrieved(passages, used),
                  intro=source_line(library, doc_id).replace("From", "Outline of", 1),
                  lead_passages=tuple(Passage(i.chunk, 0.0) for i in items[:3]))
+
+
+def _tables(chunks: Sequence[Chunk]) -> list[tuple[DraftBlock, list[Chunk]]]:
+    """The document's tables, whole (MAX_TABLES of them, MAX_ROWS rows each): an article's
+    comparison table is its summary in rows, and the outline gives only its first."""
+    out = []
+    for table in tables_in(chunks)[:MAX_TABLES]:
+        block, used = block_from_rows(table, table.rows[:MAX_ROWS],
+                                      range(len(table.header.cells)))
+        if block.rows:  # headed by its section's name, as the outline names it
+            heading = table.header_chunk.heading_path[-1:]
+            out.append((replace(block, caption=heading[0] if heading else ""), used))
+    return out
 
 
 def _majority(passages: Sequence[Passage]) -> str | None:
