@@ -1,6 +1,6 @@
 """A comparison's aspects in prose: for a question about particular aspects ('compare the
-architectures behind X and Y', 'when is each the better pick'), what the sources say of each
-thing compared on them, one sub-query per thing.
+architectures behind X and Y', 'how do X and Y differ in who can use them'), what the sources
+say of each thing compared on them, one sub-query per thing.
 
 A comparison table answers 'what are the differences' row by row, but the words of an aspect
 ('architectures') seldom match a row's label ('How It Works'), and articles often compare in
@@ -128,8 +128,8 @@ def _bullets(query: str, aspect: str, thing: str, library: Library, embed: Embed
     found = unique(s for p in library.retrieve(query, SUB_QUERY_K)
                    for s in chunk_sentences(p.chunk)
                    if (s.chunk.doc_id, s.start) not in shown and not _in_table(s)
-                   and weighted_overlap(aspect, f"{s.chunk.heading_path[-1:]} {s.text}",
-                                        library.idf) > 0
+                   and weighted_overlap(aspect, f"{' '.join(s.chunk.heading_path[-1:])} "
+                                        f"{s.text}", library.idf) > 0
                    and (names_column(thing, s.text)
                         or names_column(thing, " ".join(s.chunk.heading_path[-1:]))))
     scored = ranked(query, found, library, embed, ignore=thing, headed=True)
