@@ -57,7 +57,8 @@ class DraftBlock:
 @dataclass(frozen=True)
 class Draft:
     """A plan's result: the blocks, the passages they came from, the lead line (pipeline
-    text naming the sources) and the passages the model may write a closing sentence from."""
+    text naming the sources) and the passages the model writes its closing line from when
+    every retrieved passage is already quoted (``bot.structured`` prefers those it is not)."""
 
     shape: str
     blocks: tuple[DraftBlock, ...]
