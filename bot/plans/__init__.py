@@ -53,6 +53,10 @@ class DraftBlock:
     labels: tuple[Piece | None, ...] = ()  # per item: a label shown before it (bold)
     caption: str = ""  # an uncited heading the pipeline writes, e.g. the source's name
 
+    def pieces(self) -> tuple[Piece, ...]:
+        """The block's items and table cells (not its title), in reading order."""
+        return (*self.items, *(cell for row in self.rows for cell in row if cell))
+
 
 @dataclass(frozen=True)
 class Draft:

@@ -52,7 +52,7 @@ def with_aspects(draft: Draft | None, question: str, things: Sequence[str], igno
     if embed is None or sum(library.idf(t) for t in terms(" ".join(aspect))) < MIN_ASPECT_WEIGHT:
         return draft
     shown = {(p.chunk.doc_id, p.start) for b in (draft.blocks if draft else ())
-             for p in (*b.items, *(c for r in b.rows for c in r if c))}
+             for p in b.pieces()}
     blocks: list[DraftBlock] = []
     for thing in things[:2]:
         others = [t for t in things[:2] if t != thing]

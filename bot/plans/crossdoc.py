@@ -84,13 +84,13 @@ def plan_cross_document(question: str, passages: Sequence[Passage], library: Lib
         if picked:
             blocks.append(DraftBlock("bullets", tuple(sorted(picked, key=lambda s: s.start)),
                                      caption="" if rows else source_name(library, doc)))
-    said = [p for b in blocks for p in (*b.items, *(c for r in b.rows for c in r if c))]
+    said = [p for b in blocks for p in b.pieces()]
     if max((weighted_overlap(question, p.text, library.idf, ignore=subject) for p in said),
            default=0.0) < MIN_ABOUT:
         return None  # the sources talk near the question, none about it: let the fact path decide
     if len({b.caption for b in blocks if b.caption}) < 2:
         return None
-    chunks = [p.chunk for b in blocks for p in (*b.items, *(c for r in b.rows for c in r if c))]
+    chunks = [p.chunk for p in said]
     return Draft("cross_document", tuple(blocks), with_retrieved(passages, chunks),
                  intro="What each source says:", lead_passages=tuple(passages[:3]))
 

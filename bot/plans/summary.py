@@ -63,7 +63,7 @@ def plan_summary(question: str, passages: Sequence[Passage], library: Library) -
         return None
     block = DraftBlock("bullets", tuple(items[:MAX_STATEMENTS]),
                        labels=tuple(labels[:MAX_STATEMENTS]))
-    tables = _tables(library.doc_chunks(doc_id))
+    tables = _tables(library, doc_id)
     used = ([i.chunk for i in items] + [n.chunk for b in lists for n in b.items]
             + [c for _, chunks in tables for c in chunks])
     return Draft("summary", (block, *lists, *(t for t, _ in tables)),
@@ -72,11 +72,12 @@ def plan_summary(question: str, passages: Sequence[Passage], library: Library) -
                  lead_passages=tuple(Passage(i.chunk, 0.0) for i in items[:3]))
 
 
-def _tables(chunks: Sequence[Chunk]) -> list[tuple[DraftBlock, list[Chunk]]]:
+def _tables(library: Library, doc_id: str) -> list[tuple[DraftBlock, list[Chunk]]]:
     """The document's tables, whole (MAX_TABLES of them, MAX_ROWS rows each): an article's
-    comparison table is its summary in rows, and the outline gives only its first."""
+    comparison table is its summary in rows, and the outline gives only its first. They
+    come from the library's tables, read once for every question."""
     out = []
-    for table in tables_in(chunks)[:MAX_TABLES]:
+    for table in [t for t in library.tables() if t.doc_id == doc_id][:MAX_TABLES]:
         block, used = block_from_rows(table, table.rows[:MAX_ROWS],
                                       range(len(table.header.cells)))
         if block.rows:  # headed by its section's name, as the outline names it
