@@ -25,8 +25,10 @@ DECLINED_BY_THE_MODEL = ("What do the articles say about the energy consumption 
 
 
 @pytest.fixture(scope="module")
-def local_bot(built_index: Settings, local_model: Generator) -> Bot:
-    return Bot(built_index.with_overrides(model="local"), generators={"local": local_model})
+def local_bot(built_index: Settings, model_memo: Generator) -> Bot:
+    """The real model, each distinct prompt generated once per run (the RLHF question is
+    asked here, in the streaming test, the browser and the API tests)."""
+    return Bot(built_index.with_overrides(model="local"), generators={"local": model_memo})
 
 
 def assert_citations_valid(bot: Bot, answer: Answer) -> None:
