@@ -116,6 +116,48 @@ def local_model(built_index: Settings) -> Iterator[Any]:
     generator.close()
 
 
+class MemoGenerator:
+    """A generator that answers a request it has already answered this run from memory.
+
+    Keyed by everything the model sees (messages, temperature, token limit, stops), so only
+    an identical prompt is replayed; the first time, the pieces stream from the real model
+    as they come. For tests where the model's answer is the point, not its timing."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.memo: dict[tuple[Any, ...], list[Any]] = {}
+        self.generated = 0
+
+    def stream(self, request: Any) -> Iterator[Any]:
+        key = (request.messages, request.temperature, request.max_tokens, request.stop)
+        if key in self.memo:
+            yield from self.memo[key]
+            return
+        pieces = []
+        for piece in self.inner.stream(request):
+            pieces.append(piece)
+            yield piece
+        self.generated += 1
+        self.memo[key] = pieces
+
+    def check(self) -> Any:
+        return self.inner.check()
+
+
+@pytest.fixture(scope="session")
+def model_memo(local_model: Any) -> MemoGenerator:
+    """The real local LLM, each distinct prompt generated once per run (shared by tests that
+    ask the same questions, e.g. the RLHF one)."""
+    return MemoGenerator(local_model)
+
+
+def copy_index(source: Settings, target: Path) -> None:
+    """Copy a built index's data directory into ``target`` (ingesting on top of it then
+    embeds only the chunks the copy lacks: chunk ids are content hashes)."""
+    shutil.copytree(source.data_dir, target)
+
+
 _EXIT_STATUS: list[int] = []
 
 

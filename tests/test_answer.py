@@ -17,7 +17,7 @@ from bot.schema import Answer
 from bot.settings import Settings
 from bot.text import normalise
 from ingest.pipeline import ingest_corpus
-from tests.conftest import make_settings
+from tests.conftest import copy_index, make_settings
 from tests.data.hostile.attacks import RecordingGenerator
 
 DECLINED_BY_THE_MODEL = ("What do the articles say about the energy consumption of training "
@@ -25,8 +25,10 @@ DECLINED_BY_THE_MODEL = ("What do the articles say about the energy consumption 
 
 
 @pytest.fixture(scope="module")
-def local_bot(built_index: Settings, local_model: Generator) -> Bot:
-    return Bot(built_index.with_overrides(model="local"), generators={"local": local_model})
+def local_bot(built_index: Settings, model_memo: Generator) -> Bot:
+    """The real model, each distinct prompt generated once per run (the RLHF question is
+    asked here, in the streaming test, the browser and the API tests)."""
+    return Bot(built_index.with_overrides(model="local"), generators={"local": model_memo})
 
 
 def assert_citations_valid(bot: Bot, answer: Answer) -> None:
@@ -139,7 +141,7 @@ Large language models are trained on text. {ATTACK}
 
 
 def test_injected_instruction_in_a_document_does_not_change_the_answer(
-        tmp_path: Path, local_model: Generator) -> None:
+        tmp_path: Path, built_index: Settings, local_model: Generator) -> None:
     """An attack the instruction filter does not recognise, so the model itself reads it:
     the answer must still be the document's fact, cited, and never the attacker's word."""
     assert not is_instruction(ATTACK)
@@ -147,7 +149,7 @@ def test_injected_instruction_in_a_document_does_not_change_the_answer(
     corpus.mkdir()
     (corpus / "notes.txt").write_text(INJECTION)
     settings = make_settings(tmp_path)
-    ingest_corpus(settings)
+    copy_index(built_index, settings.data_dir)  # the seed articles, embedded once per run
     ingest_corpus(settings, [corpus])
     recorder = RecordingGenerator(local_model)  # the loaded model, with its prompts kept
     bot = Bot(settings.with_overrides(model="local"), generators={"local": recorder})

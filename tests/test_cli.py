@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -61,20 +60,17 @@ def test_bad_input_is_one_clear_line(tmp_path: Path) -> None:
 
 
 def test_help_is_instant_and_imports_no_heavy_library() -> None:
-    probe = ("import sys; from ui.cli import main\n"
+    """``citebot --help`` must not import torch, Chroma, Gradio or sentence-transformers
+    (several seconds each): checked after the help itself has been printed, in a fresh
+    interpreter, rather than by a wall-clock bar that a busy or fast machine moves."""
+    probe = ("import sys\nfrom ui.cli import main\n"
+             "try:\n    main(['--help'])\nexcept SystemExit as done:\n    code = done.code\n"
              "heavy = [m for m in ('torch', 'chromadb', 'gradio', 'sentence_transformers') "
-             "if m in sys.modules]\nprint(heavy)")
+             "if m in sys.modules]\nprint('HEAVY', code, heavy)")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          check=True).stdout
-    assert out.strip() == "[]"
-    started = time.perf_counter()
-    help_text = subprocess.run([sys.executable, "-m", "ui.cli", "--help"], capture_output=True,
-                               text=True, check=True).stdout
-    seconds = time.perf_counter() - started
-    assert "ingest" in help_text and "ask" in help_text
-    # Measured 0.37 s on an idle machine; importing torch alone takes several seconds, so
-    # 3 s leaves room for a busy CPU and still fails when a heavy library creeps in.
-    assert seconds < 3.0, f"citebot --help took {seconds:.1f} s"
+    assert "ingest" in out and "ask" in out  # the help was printed
+    assert out.strip().splitlines()[-1] == "HEAVY 0 []", out
 
 
 def test_bad_settings_are_one_line_on_stderr_without_traceback(tmp_path: Path) -> None:

@@ -21,12 +21,15 @@ from bot.schema import Answer
 from bot.settings import Settings
 
 RLHF = "What does RLHF stand for?"
+STREAMED = "What can generative AI create besides text?"  # answered in three pieces
 FACT = "Reinforcement Learning from Human Feedback"
 
 
 @pytest.fixture(scope="module")
 def bot(built_index: Settings) -> Bot:
-    return Bot(built_index.with_overrides(model="extractive"))
+    # No answer cache: an answer asked again would stream as one piece, and the streaming
+    # tests below must see the pieces the backend streams.
+    return Bot(built_index.with_overrides(model="extractive", answer_cache=False))
 
 
 class TestStandardRetrieverSuite(RetrieversIntegrationTests):
@@ -79,9 +82,11 @@ def test_the_runnable_invokes_streams_and_batches(bot: Bot) -> None:
     runnable = bot.as_runnable()
     answer = runnable.invoke(RLHF)
     assert isinstance(answer, Answer) and FACT in answer.text and answer.citations
-    events = list(runnable.stream({"question": RLHF}))
-    assert isinstance(events[-1], Answer) and events[-1].text == answer.text
-    assert all(isinstance(e, str) for e in events[:-1]) and len(events) > 1
+    streamed = runnable.invoke(STREAMED)  # three sentences: three pieces (RLHF's is one)
+    events = list(runnable.stream({"question": STREAMED}))
+    assert isinstance(events[-1], Answer) and events[-1].text == streamed.text
+    assert not events[-1].cached and all(isinstance(e, str) for e in events[:-1])
+    assert len(events[:-1]) > 1 and "".join(events[:-1]) == streamed.text  # pieces, not one
     follow_up, plain = runnable.batch([
         {"question": "And what are its applications?",
          "history": [("user", "What is generative AI?")]},
@@ -95,13 +100,16 @@ def test_the_runnable_async_forms(bot: Bot) -> None:
 
     async def run() -> tuple[Answer, list[Any], list[Answer]]:
         answer = await runnable.ainvoke(RLHF)
-        events = [e async for e in runnable.astream(RLHF)]
+        events = [e async for e in runnable.astream(STREAMED)]
         both = await runnable.abatch([RLHF, {"question": RLHF, "history": []}])
         return answer, events, both
 
     answer, events, both = asyncio.run(run())
     assert FACT in answer.text and len(answer.passages) <= 3
-    assert isinstance(events[-1], Answer) and events[-1].text == answer.text
+    streamed = runnable.invoke(STREAMED)
+    assert isinstance(events[-1], Answer) and events[-1].text == streamed.text
+    assert not events[-1].cached and len(events[:-1]) > 1  # streamed in pieces
+    assert "".join(events[:-1]) == streamed.text
     assert [a.text for a in both] == [answer.text, answer.text]
 
 

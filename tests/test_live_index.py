@@ -90,7 +90,7 @@ def answered_from_article(url: str, since: float, timeout: float = 60) -> float:
     """Seconds from ``since`` to the first answer that cites the new article."""
     while True:
         reply = ask_reply(url, QUESTION)
-        if reply and "QUORUM" in reply["text"] and any(
+        if reply and not reply["abstained"] and "QUORUM" in reply["text"] and any(
                 c["doc_id"] == "nosql-at-scale" for c in reply["citations"]):
             return time.monotonic() - since
         assert time.monotonic() - since < timeout, f"still not answered: {reply}"

@@ -9,8 +9,9 @@ import pytest
 
 from bot.api import Bot
 from bot.errors import IndexMissingError
+from bot.settings import Settings
 from ingest.pipeline import ingest_corpus
-from tests.conftest import SEED_CHUNKS, make_settings
+from tests.conftest import SEED_CHUNKS, copy_index, make_settings
 
 
 def test_first_run_embeds_everything_second_run_nothing(tmp_path: Path, corpus_copy: Path) -> None:
@@ -57,9 +58,12 @@ def test_bad_file_is_reported_and_its_old_chunks_kept(tmp_path: Path, corpus_cop
     assert after.deleted == 0 and after.chunks == before.chunks
 
 
-def test_changed_chunk_settings_rebuild_instead_of_mixing(tmp_path: Path) -> None:
+def test_changed_chunk_settings_rebuild_instead_of_mixing(tmp_path: Path,
+                                                          built_index: Settings) -> None:
     settings = make_settings(tmp_path)
+    copy_index(built_index, settings.data_dir)  # the default chunking, embedded once per run
     small = ingest_corpus(settings)
+    assert small.chunks == SEED_CHUNKS and small.added == 0
     bigger = ingest_corpus(settings.with_overrides(chunk_size=1200))
     assert bigger.rebuilt and bigger.index != small.index
     assert bigger.added == bigger.chunks < small.chunks
@@ -67,9 +71,12 @@ def test_changed_chunk_settings_rebuild_instead_of_mixing(tmp_path: Path) -> Non
         Bot(settings).retrieve("what is an LLM")
 
 
-def test_interrupted_rebuild_leaves_the_previous_index_usable(tmp_path: Path) -> None:
+def test_interrupted_rebuild_leaves_the_previous_index_usable(tmp_path: Path,
+                                                              built_index: Settings) -> None:
     settings = make_settings(tmp_path)
+    copy_index(built_index, settings.data_dir)
     built = ingest_corpus(settings)
+    assert built.chunks == SEED_CHUNKS and built.added == 0
 
     def crash(done: int, total: int) -> None:
         raise KeyboardInterrupt

@@ -137,7 +137,8 @@ def test_a_comparison_with_no_aspect_gets_no_prose(stoves: Library) -> None:
 
 def test_the_subject_every_title_shares_is_not_what_is_looked_for(stoves: Library) -> None:
     assert subject_words(stoves).casefold().split() == ["gas", "stoves", "induction", "hobs"]
-    assert ignorable("What do the articles say about gas stoves and running costs?", stoves)
+    assert ignorable("What do the articles say about gas stoves and running costs?",
+                     stoves) == subject_words(stoves)  # left out: running costs are asked
     assert ignorable("gas stoves and induction hobs", stoves) == ""  # nothing else asked
     found = searched("is gas cheaper", "stoves", stoves, 3, ignore=subject_words(stoves))
     assert [p.text for p in found] == ["Gas is cheaper per kilowatt-hour in many countries, "

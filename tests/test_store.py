@@ -17,13 +17,14 @@ def test_reads_page_through_every_row(built_index: Settings,
     still all come back, each once, in the same order as with one page."""
     whole = Bot(built_index.with_overrides(model="extractive")).store
     expected = whole.all_chunks()
+    metadata, keys = whole.chunk_metadata(), whole.document_keys()  # read in one page each
     monkeypatch.setattr(store_module, "PAGE", 7)
     paged = Bot(built_index.with_overrides(model="extractive")).store
     chunks = paged.all_chunks()
     assert [c.chunk_id for c in chunks] == [c.chunk_id for c in expected]
     assert len(chunks) == SEED_CHUNKS
-    assert paged.chunk_metadata() == whole.chunk_metadata()
-    assert paged.document_keys() == whole.document_keys() and len(paged.document_keys()) == 4
+    assert paged.chunk_metadata() == metadata and len(metadata) == SEED_CHUNKS
+    assert paged.document_keys() == keys and len(keys) == 4
 
 
 def test_writes_are_cut_by_count_and_by_size(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -45,7 +45,8 @@ def test_two_apps_one_chroma_server_one_model_server(tmp_path: Path) -> None:
         assert added["files"][0]["status"] == "added"
         # The other app looks for index changes every index_check_s (1 s): within seconds.
         deadline = time.monotonic() + 30
-        while "QUORUM" not in (answer := ask(app1, question, "citebot-extractive"))["text"]:
+        while (answer := ask(app1, question, "citebot-extractive"))["abstained"] or (
+                "QUORUM" not in answer["text"]):  # an abstention quotes nearby sentences too
             assert time.monotonic() < deadline, answer["text"]
             time.sleep(0.5)
         assert {c["doc_id"] for c in answer["citations"]} == {"nosql-at-scale"}

@@ -19,6 +19,7 @@ from bot.backends.gguf import (
     QWEN25_CODER_1_5B,
     GgufSpec,
     PartResolver,
+    default_cache_dir,
     ensure_model_file,
     installed_part_path,
     model_file_status,
@@ -246,11 +247,15 @@ def test_the_qwen_spec_names_every_part_and_a_pinned_command() -> None:
 
 
 @pytest.mark.slow
-def test_the_real_qwen_parts_assemble_to_the_published_checksum(tmp_path: Path) -> None:
-    ready, detail = model_file_status(QWEN25_CODER_1_5B, tmp_path)
+def test_the_real_qwen_parts_assemble_to_the_published_checksum() -> None:
+    """Into the user cache the local backend uses (assembled there once, not a second
+    1.1 GB copy in /tmp per run); the whole file is hashed here whether or not it was
+    assembled just now, so a stale or damaged cached file fails too."""
+    cache = default_cache_dir()
+    ready, detail = model_file_status(QWEN25_CODER_1_5B, cache)
     assert ready, detail
 
-    path = ensure_model_file(QWEN25_CODER_1_5B, tmp_path)
+    path = ensure_model_file(QWEN25_CODER_1_5B, cache)
 
     digest = hashlib.sha256()
     with path.open("rb") as handle:

@@ -95,7 +95,7 @@ class TestInProcess:
         )
         pieces = [str(chunk.content) for chunk in llm.stream(QUESTION)]
         assert len([p for p in pieces if p]) >= 2, pieces
-        assert "".join(pieces).strip()
+        assert "Paris" in "".join(pieces), pieces  # the model answered, temperature 0
 
     def test_a_shared_prompt_prefix_is_served_from_the_cache(self, server: LlamaServer) -> None:
         assert server.base_url is not None

@@ -31,11 +31,11 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def app_url(built_index: Settings, local_model: Generator, reports: Path) -> Iterator[str]:
+def app_url(built_index: Settings, model_memo: Generator, reports: Path) -> Iterator[str]:
     settings = built_index.with_overrides(
         port=free_port(), model="local", report_dir=reports,
         openai_base_url=f"http://127.0.0.1:{free_port()}/v1")  # a model server that is down
-    with serving(Bot(settings, generators={"local": local_model})) as url:
+    with serving(Bot(settings, generators={"local": model_memo})) as url:
         yield url
 
 

@@ -1,7 +1,9 @@
-"""Several users at once through the web app's API, against the real app and the real local
-LLM: every request gets a complete answer or the queue's clean "full, try again" refusal;
-nothing raises, hangs or comes back half-done as if complete. Speed is measured by
-benchmarks/load.py, not asserted here."""
+"""Several users at once through the web app's API, against the real app: every request gets
+a complete answer or the queue's clean "full, try again" refusal; nothing raises, hangs or
+comes back half-done as if complete. The model's line is held by a stand-in that waits at a
+gate (so "all at once" and "busy" are exact, not hoped for) and answers like the extractive
+backend; one or two users per test get the real local LLM's answer through the same line.
+Speed is measured by benchmarks/load.py, not asserted here."""
 
 from __future__ import annotations
 
@@ -13,16 +15,17 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
-import pytest
-
 from bot.api import Bot
+from bot.backends.base import Availability, GenerationRequest, Usage
+from bot.backends.extractive import ExtractiveGenerator
 from bot.evaluate import contains_any
 from bot.prompt import NO_ANSWER
 from bot.settings import Settings
 from tests.conftest import ROOT, free_port
 
 USERS = 8
-QUESTIONS_PER_USER = 1  # 8 real-LLM answers at once; benchmarks/load.py runs 8 x 2
+QUESTIONS_PER_USER = 1  # benchmarks/load.py runs 8 x 2 with the real model for every one
+REAL_USERS = 2  # of the eight, answered by the real local LLM
 OVERALL_TIMEOUT = 900  # s: a hang fails the test instead of stalling the run
 PATIENT = {"timeout": 60}
 """gradio_client posts each question with httpx's 5 s default: too short on 2 cores busy with
@@ -54,21 +57,42 @@ QUESTIONS = _question_set()
 FACTS = {QUESTIONS[i]["question"]: QUESTIONS[i]["key_facts"] for i in ANSWERED}
 
 
-def serve(settings: Settings, generators: dict[str, Any] | None = None) -> tuple[Any, str]:
+class HeldModel:
+    """The "local" model for these tests: every request waits at ``gate`` in its place in
+    the model's line (the real model's line: same name, same concurrency), then a question
+    in ``real`` is answered by the real local LLM, any other like the extractive backend."""
+
+    name = "local"
+
+    def __init__(self, model: Any, real: set[str]) -> None:
+        self.model, self.real, self.concurrency = model, real, model.concurrency
+        self.gate = threading.Event()
+        self.at_gate: list[str] = []
+        self.by_model: list[str] = []
+        self._lock = threading.Lock()
+
+    def check(self) -> Availability:
+        return Availability(True, "held stand-in for the local model")
+
+    def stream(self, request: GenerationRequest) -> Iterator[str | Usage]:
+        with self._lock:
+            self.at_gate.append(request.question)
+        assert self.gate.wait(OVERALL_TIMEOUT), "the held model was never released"
+        if request.question in self.real:
+            with self._lock:
+                self.by_model.append(request.question)
+            yield from self.model.stream(request)
+        else:
+            yield from ExtractiveGenerator().stream(request)
+
+
+def serve(settings: Settings, generators: dict[str, Any] | None = None) -> tuple[Any, str, Bot]:
     from ui.app import build_app, launch
 
     bot = Bot(settings, generators=generators)
     app = build_app(bot)
     launch(app, bot, block=False, quiet=True)
-    return app, f"http://127.0.0.1:{settings.port}/"
-
-
-@pytest.fixture(scope="module")
-def app_url(built_index: Settings, local_model: Any) -> Iterator[str]:
-    settings = built_index.with_overrides(port=free_port(), model="local")
-    app, url = serve(settings, {"local": local_model})
-    yield url
-    app.close()
+    return app, f"http://127.0.0.1:{settings.port}/", bot
 
 
 def assert_complete(reply: Any, question: str) -> None:
@@ -100,14 +124,29 @@ def ask_as_user(url: str, questions: list[str], start: threading.Barrier) -> lis
             for question in questions]
 
 
-def test_eight_users_at_once_all_get_whole_answers(app_url: str) -> None:
+def test_eight_users_at_once_all_get_whole_answers(built_index: Settings,
+                                                   local_model: Any) -> None:
     questions = real_questions(USERS * QUESTIONS_PER_USER)
+    held = HeldModel(local_model, set(questions[:REAL_USERS]))
+    settings = built_index.with_overrides(port=free_port(), model="local")
+    app, url, bot = serve(settings, {"local": held})
+    line = bot.queue()
+    assert line is not None
     mine = [questions[u::USERS] for u in range(USERS)]
     start = threading.Barrier(USERS)
-    with ThreadPoolExecutor(USERS) as pool:
-        futures = [pool.submit(ask_as_user, app_url, qs, start) for qs in mine]
-        _, hung = wait(futures, timeout=OVERALL_TIMEOUT)
+    try:
+        with ThreadPoolExecutor(USERS) as pool:
+            futures = [pool.submit(ask_as_user, url, qs, start) for qs in mine]
+            # All eight in the app at once: at the model or waiting in its line.
+            wait_until(lambda: len(held.at_gate) + line.waiting == USERS, "all in line")
+            assert len(held.at_gate) == held.concurrency and not any(f.done() for f in futures)
+            held.gate.set()
+            _, hung = wait(futures, timeout=OVERALL_TIMEOUT)
+    finally:
+        held.gate.set()
+        app.close()
     assert not hung, f"{len(hung)} users got no reply within {OVERALL_TIMEOUT} s"
+    assert sorted(held.by_model) == sorted(questions[:REAL_USERS])  # the real model answered
     answered = 0
     for qs, future in zip(mine, futures, strict=True):
         for question, reply in zip(qs, future.result(), strict=True):
@@ -126,21 +165,24 @@ def wait_until(condition: Any, what: str, timeout: float = 120) -> None:
 
 def test_a_full_line_says_try_again_and_recovers(built_index: Settings,
                                                  local_model: Any) -> None:
-    """queue_size 1: with one question being answered by the real LLM and one waiting for
-    it, a third is refused at once with a message that says what to do; quick (extractive)
-    questions are answered meanwhile, and once the line drains the model answers again."""
+    """queue_size 1: with one question held at the model and one waiting for it, a third is
+    refused at once with a message that says what to do; quick (extractive) questions are
+    answered meanwhile, and once the line drains the real model answers the refused one."""
 
     settings = built_index.with_overrides(port=free_port(), model="extractive", queue_size=1)
-    app, url = serve(settings, {"local": local_model})
+    held = HeldModel(local_model, set())
+    app, url, _ = serve(settings, {"local": held})
     try:
         slow = real_questions(3)
         jobs = [client(url).submit(q, "local", 0, api_name="/ask") for q in slow]
         wait_until(lambda: any(j.done() for j in jobs), "one refused")
+        wait_until(lambda: len(held.at_gate) == 1, "one at the model")
         assert sum(j.done() for j in jobs) == 1  # the other two wait for the model
         quick = client(url).predict("What does RLHF stand for?", "extractive", 0,
                                     api_name="/ask")
         assert "Reinforcement Learning from Human Feedback" in quick["text"]
-        assert not all(j.done() for j in jobs)  # answered while the model was still busy
+        assert sum(j.done() for j in jobs) == 1  # answered while the model was held busy
+        held.gate.set()
         replies = {q: j.result(timeout=OVERALL_TIMEOUT) for q, j in zip(slow, jobs, strict=True)}
         refused = [q for q, r in replies.items() if "text" not in r]  # an Answer has "error" too
         assert len(refused) == 1, replies
@@ -150,7 +192,10 @@ def test_a_full_line_says_try_again_and_recovers(built_index: Settings,
         for question, reply in replies.items():
             if question not in refused:
                 assert_complete(reply, question)
+        held.real.add(refused[0])
         again = client(url).predict(refused[0], "local", 0, api_name="/ask")
         assert_complete(again, refused[0])
+        assert held.by_model == [refused[0]]  # the real model answered it
     finally:
+        held.gate.set()
         app.close()

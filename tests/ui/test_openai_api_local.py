@@ -15,9 +15,9 @@ from tests.ui.api_helpers import assert_citations_resolve, launched
 
 
 @pytest.mark.slow
-def test_the_local_model_answers_through_the_api(built_index: Settings, local_model: Any) -> None:
+def test_the_local_model_answers_through_the_api(built_index: Settings, model_memo: Any) -> None:
     settings = built_index.with_overrides(port=free_port(), model="local")
-    bot = Bot(settings, generators={"local": local_model})
+    bot = Bot(settings, generators={"local": model_memo})
     with launched(bot) as url:
         client = OpenAI(base_url=url + "/v1", api_key="unused", max_retries=0, timeout=300)
         stream = client.chat.completions.create(
@@ -26,7 +26,7 @@ def test_the_local_model_answers_through_the_api(built_index: Settings, local_mo
         chunks = list(stream)
     joined = "".join(c.choices[0].delta.content or "" for c in chunks)
     extra = chunks[-1].choices[0].delta.model_extra["citebot"]  # type: ignore[index]
-    assert extra["model"] == local_model.name and not extra["abstained"], extra["text"]
+    assert extra["model"] == model_memo.name and not extra["abstained"], extra["text"]
     assert "human feedback" in extra["text"].lower(), extra["text"]
     assert joined.startswith(extra["text"]) and "\n\nSources:\n" in joined
     assert_citations_resolve(bot, extra["citations"])

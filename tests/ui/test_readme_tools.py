@@ -4,6 +4,7 @@ curl ones with curl."""
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import subprocess
@@ -46,6 +47,17 @@ def run(command: list[str], url: str, tmp: Path, settings: Settings) -> str:
     return done.stdout
 
 
+def echoed(code: str) -> str:
+    """The snippet as a Python prompt shows it: each bare expression's value is printed
+    (the README writes REPL lines such as ``answer.text, answer.citations``)."""
+    tree = ast.parse(code)
+    tree.body = [ast.Expr(ast.Call(ast.Name("print", ast.Load()),
+                                   [ast.Call(ast.Name("repr", ast.Load()), [node.value], [])],
+                                   [])) if isinstance(node, ast.Expr) else node
+                 for node in tree.body]
+    return ast.unparse(ast.fix_missing_locations(tree))
+
+
 def swap(code: str, url: str) -> str:
     return (code.replace("http://127.0.0.1:7860", url).replace('"unused"', f'"{KEY}"')
             .replace("<key>", KEY))
@@ -57,10 +69,16 @@ def test_the_python_snippets_run(served: str, built_index: Settings, tmp_path: P
     code = snippets("python")
     assert len(code) == 3
     script = tmp_path / "snippet.py"
-    script.write_text(swap(code[index], served))
+    script.write_text(echoed(swap(code[1], served)) if index == 1 else swap(code[index], served))
     out = run([sys.executable, str(script)], served, tmp_path, built_index)
     if index == 0:
         assert "Sources:" in out and "Reinforcement Learning from Human Feedback" in out
+    if index == 1:  # REPL lines, echoed: the LangChain reply, the context, the Answer
+        reply, context, answer = out.splitlines()
+        assert "Reinforcement Learning from Human Feedback" in reply and "Sources:" in reply
+        assert context.startswith("'[1] ") and "[3] " in context, context
+        assert "The sources don't cover this" not in answer and "[1]" in answer, answer
+        assert re.search(r"applications?|used|create", answer, re.IGNORECASE), answer
     if index == 2:
         assert "['ask', 'search']" in out and "passages" in out
 

@@ -13,15 +13,17 @@ from playwright.sync_api import Browser, Page, expect
 
 from bot.api import Bot
 from bot.backends.base import Generator
+from bot.prompt import NO_ANSWER
 from bot.settings import Settings
 from tests.conftest import free_port
+from tests.test_structured import CLOSING_SAYS
 from tests.ui.conftest import ask, open_chat, serving
 
 
 @pytest.fixture(scope="module")
-def app_url(built_index: Settings, local_model: Generator) -> Iterator[str]:
+def app_url(built_index: Settings, model_memo: Generator) -> Iterator[str]:
     settings = built_index.with_overrides(port=free_port(), model="local")
-    with serving(Bot(settings, generators={"local": local_model})) as url:
+    with serving(Bot(settings, generators={"local": model_memo})) as url:
         yield url
 
 
@@ -37,6 +39,12 @@ def test_a_comparison_is_a_table_whose_cells_cite_their_spans(page: Page,
                                                              tmp_path: Path) -> None:
     message = ask(page, "What are the main differences between LLMs and generative AI?")
     expect(message.locator(".meta")).to_contain_text("answered as: comparison")
+    expect(message.locator(".meta")).to_contain_text("model: local")
+    expect(message).not_to_contain_text(NO_ANSWER)
+    # The model's closing line: cited, and saying how the two relate (as the API test does)
+    closing = message.locator("p:not(.meta):not(.block-title)").filter(
+        has=page.locator(".cite")).last
+    assert CLOSING_SAYS.search(closing.inner_text()), message.inner_text()
     table = message.locator("table.answer-table")
     expect(table).to_be_visible()
     rows = table.locator("tbody tr")

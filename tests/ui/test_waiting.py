@@ -16,6 +16,7 @@ from playwright.sync_api import Browser, expect
 
 from bot.api import Bot
 from bot.backends.base import Generator
+from bot.prompt import NO_ANSWER
 from bot.settings import Settings
 from tests.conftest import free_port
 from tests.ui.conftest import ANSWER_TIMEOUT, ask, open_chat, serving
@@ -48,6 +49,7 @@ def test_a_busy_model_answers_quickly_labelled_then_the_model_answers_in_turn(
             expect(quick.locator(".meta")).to_contain_text("model: extractive")
             expect(quick).to_contain_text(FALLBACK_LABEL)
             expect(quick).to_contain_text("2nd in line")
+            expect(quick).not_to_contain_text(NO_ANSWER)  # the fallback answered, with facts
             assert quick.locator(".cite").count() >= 1 and FACTS.search(quick.inner_text())
             anyway = page.locator("#ask-model")
             expect(anyway).to_be_visible()
@@ -68,6 +70,7 @@ def test_a_busy_model_answers_quickly_labelled_then_the_model_answers_in_turn(
                                                            timeout=ANSWER_TIMEOUT)
             expect(final).not_to_contain_text(FALLBACK_LABEL)
             assert page.locator('[data-testid="bot"]').count() == bot_messages  # replaced
+            expect(final).not_to_contain_text(NO_ANSWER)
             assert final.locator(".cite").count() >= 1 and FACTS.search(final.inner_text())
             expect(anyway).to_be_hidden()
             context.close()

@@ -45,7 +45,12 @@ def page(browser: Browser, app_url: str) -> Iterator[Page]:
 
 
 def assert_nothing_ran(page: Page) -> None:
-    page.wait_for_timeout(500)  # let any injected handler (img onerror, svg onload) fire
+    # Let any injected handler (img onerror, svg onload) fire: every image has finished
+    # loading or failed (its error event is queued then), then two more turns of the event
+    # loop run whatever those queued, on a machine of any speed.
+    page.wait_for_function("Array.from(document.images).every(i => i.complete)")
+    page.evaluate("new Promise(r => requestAnimationFrame(() => setTimeout(r, 0)))")
+    page.evaluate("new Promise(r => setTimeout(r, 0))")
     assert page.dialogs == []  # type: ignore[attr-defined]
     assert page.evaluate("window.__xss") is None
     assert page.title() == "citebot"
