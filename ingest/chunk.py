@@ -172,7 +172,8 @@ class _Lines:
 
     def table_end(self, i: int) -> int | None:
         """End of a table starting at line ``i``, or None. A run of bullet lines without '|'
-        continues a cell (article 003) when a '|' line follows it."""
+        continues a cell (a cell holding a list, its items on lines of their own) when a '|'
+        line follows it."""
         k = self.run[i]
         if k >= len(self.rows) or not self.row[k] or (k > i and not self.cell[k]) or (
                 k - i > _MAX_CELL_LINES):
