@@ -25,6 +25,7 @@ from bot.prompt import (
     system_prompt,
     user_message,
 )
+from bot.rows import row_statement
 from bot.schema import Answer, Citation, Passage, Sentence
 from bot.text import Span, cosine
 
@@ -124,8 +125,11 @@ def _evidence(number: int, passage: Passage, spans: list[Span], chosen: set[int]
     excerpt = " ".join(spans[i].text for i in sorted(chosen))
     if passage.chunk.prefix and "|" in spans[best].text:
         excerpt = f"{passage.chunk.prefix.strip()}\n{excerpt}"
+    # A table row is said with its row's label and its columns' names, never as raw pipes.
+    best_sentence = (row_statement(passage.chunk, spans[best].start, spans[best].end)
+                     if "|" in spans[best].text else None) or spans[best].text
     return Evidence(number=number, passage=passage, excerpt=excerpt,
-                    best_sentence=spans[best].text, relevance=round(scores[best], 3))
+                    best_sentence=best_sentence, relevance=round(scores[best], 3))
 
 
 def build_messages(question: str, evidence: Sequence[Evidence], topic: str = ""
