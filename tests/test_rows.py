@@ -32,3 +32,17 @@ def test_a_table_fact_is_said_with_its_row_label_and_column_names(tmp_path: Path
     assert not answer.abstained, answer.text
     assert "Ripening time — Cheddar: three to twenty-four months" in answer.text, answer.text
     assert "Brie: four to six weeks" in answer.text and " | " not in answer.text, answer.text
+
+
+def test_a_cut_table_says_how_many_of_its_rows_it_shows(tmp_path: Path) -> None:
+    rows = "\n".join(f"| Cheese {i} | region {i} of the valley | aged {i + 2} months |"
+                     for i in range(30))
+    corpus = tmp_path / "many"
+    corpus.mkdir()
+    (corpus / "many.md").write_text(
+        "# Thirty cheeses\n\nA catalogue of the valley's cheeses, one row each.\n\n## Catalogue\n\n"
+        f"| Cheese | Region | Ageing |\n|---|---|---|\n{rows}\n\nThat is all of them.\n")
+    settings = make_settings(tmp_path, corpus=(corpus,), model="extractive")
+    ingest_corpus(settings)
+    answer = Bot(settings).ask("Summarize the article Thirty cheeses")
+    assert "(12 of 30 rows)" in answer.text, answer.text
