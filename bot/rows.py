@@ -19,6 +19,6 @@ def row_statement(chunk: Chunk, start: int, end: int) -> str | None:
     names = [" ".join(chunk.span_text(s, e).split()) for s, e in header.cells]
     if len(cells) < 2 or len(names) != len(cells):
         return None
-    said = "; ".join(f"{name}: {cell}" for name, cell in zip(names[1:], cells[1:], strict=True)
-                     if cell)
+    said = "; ".join(f"{name}: {cell.rstrip('.;')}" for name, cell
+                     in zip(names[1:], cells[1:], strict=True) if cell.rstrip(".;"))
     return f"{cells[0]} — {said}" if said else None
