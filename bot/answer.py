@@ -22,9 +22,10 @@ from bot.prompt import (
     EXAMPLE_SOURCES,
     NEARBY_INTRO,
     NO_ANSWER,
-    SYSTEM_PROMPT,
+    system_prompt,
     user_message,
 )
+from bot.rows import row_statement
 from bot.schema import Answer, Citation, Passage, Sentence
 from bot.text import Span, cosine
 
@@ -61,6 +62,9 @@ class AnswerRequest:
     temperature: float
     max_tokens: int
     model: str
+    topic: str = ""
+    """What the model is told the questions are about (the ``topic`` setting or the library's
+    titles); empty: 'the documents in the library'."""
 
 
 def select_evidence(query: str, passages: Sequence[Passage], embed: Embed) -> tuple[Evidence, ...]:
@@ -121,18 +125,22 @@ def _evidence(number: int, passage: Passage, spans: list[Span], chosen: set[int]
     excerpt = " ".join(spans[i].text for i in sorted(chosen))
     if passage.chunk.prefix and "|" in spans[best].text:
         excerpt = f"{passage.chunk.prefix.strip()}\n{excerpt}"
+    # A table row is said with its row's label and its columns' names, never as raw pipes.
+    best_sentence = (row_statement(passage.chunk, spans[best].start, spans[best].end)
+                     if "|" in spans[best].text else None) or spans[best].text
     return Evidence(number=number, passage=passage, excerpt=excerpt,
-                    best_sentence=spans[best].text, relevance=round(scores[best], 3))
+                    best_sentence=best_sentence, relevance=round(scores[best], 3))
 
 
-def build_messages(question: str, evidence: Sequence[Evidence]) -> tuple[Message, ...]:
+def build_messages(question: str, evidence: Sequence[Evidence], topic: str = ""
+                   ) -> tuple[Message, ...]:
     lines = []
     for ev in shown_evidence(evidence):
         # The section heading alone: every article here is about the same topic, so the
         # title (often 60+ characters) told the model little and cost ~15 tokens a source.
         where = (ev.passage.chunk.heading_path or (ev.passage.chunk.title,))[-1]
         lines.append(f"[{ev.number}] ({where}) {ev.excerpt}")
-    return (Message("system", SYSTEM_PROMPT),
+    return (Message("system", system_prompt(topic)),
             Message("user", user_message(EXAMPLE_SOURCES, EXAMPLE_QUESTION)),
             Message("assistant", EXAMPLE_ANSWER),
             Message("user", user_message("\n".join(lines), question)))
@@ -167,7 +175,8 @@ def answer_events(request: AnswerRequest, generator: Generator, embed: Embed) ->
     if evidence_is_weak(request.passages):
         yield _abstain(request, evidence, timings, started, reason="weak evidence")
         return
-    gen_request = GenerationRequest(build_messages(request.question, evidence), request.question,
+    gen_request = GenerationRequest(build_messages(request.question, evidence, request.topic),
+                                    request.question,
                                     evidence, request.temperature, request.max_tokens)
     draft, error, tokens = "", "", dict[str, int]()
     try:

@@ -20,6 +20,7 @@ from bot.cache import AnswerCache, CacheKey, as_cached, cacheable, history_key
 from bot.errors import QueueFullError
 from bot.live import LiveIndex
 from bot.plans import Draft, named_document
+from bot.prompt import library_topic
 from bot.queue import ModelQueue, Ticket, Waiting
 from bot.retrieve import Turn, rewrite_query
 from bot.schema import Answer
@@ -143,7 +144,9 @@ class Answering:
             not evidence_is_weak(passages[:k]) or named_document(query, library)) else None)
         request = AnswerRequest(question=ask.question, query_used=query,
                                 passages=tuple(passages[:k]), temperature=ask.temperature,
-                                max_tokens=ask.max_tokens, model=ask.generator.name)
+                                max_tokens=ask.max_tokens, model=ask.generator.name,
+                                topic=self._live.settings.topic or library_topic(
+                                    [d.title for d in view.library.documents.values()]))
         needs_model = draft is not None or not evidence_is_weak(request.passages)
         return _Prepared(request, draft, needs_model, time.perf_counter() - started)
 

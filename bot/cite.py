@@ -188,7 +188,7 @@ def is_supported(lexical: float, semantic: float) -> bool:
 
 def lexical_support(sentence: str, passage: str) -> float:
     """Share of the sentence's content words (stemmed) that occur in the passage."""
-    claim = set(content_words(sentence, stem=True))
+    claim = set(content_words(sentence, stem=True, question=True))  # a claim's or query's words
     if not claim:
         return 0.0
     return len(claim & set(content_words(passage, stem=True))) / len(claim)

@@ -25,7 +25,7 @@ def checked_question(question: str, limit: int) -> str:
         raise InputError(f"the question must be text, not {type(question).__name__}")
     cleaned = clean_question(question)
     if not cleaned:
-        raise InputError("the question is empty: type a question about LLMs or generative AI")
+        raise InputError("the question is empty: type a question about the documents")
     if len(cleaned) > limit:
         raise InputError(f"the question is {len(cleaned):,} characters long; the limit is "
                          f"{limit:,}: shorten it, or raise the limit with the setting "
@@ -34,7 +34,7 @@ def checked_question(question: str, limit: int) -> str:
         shown = cleaned if len(cleaned) <= 40 else cleaned[:40] + "…"
         what = "only citation markers" if "[" in cleaned else "no words"
         raise InputError(f"'{shown}' is not a question ({what}): ask in words, e.g. "
-                         "'What is generative AI?'")
+                         "'What does the guide say about backups?'")
     return cleaned
 
 

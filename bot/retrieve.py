@@ -71,7 +71,7 @@ class KeywordIndex:
         logging.getLogger("bm25s").setLevel(logging.WARNING)
         self.chunks = list(chunks)
         self._bm25 = bm25s.BM25()
-        corpus = [_keyword_tokens(_searchable(c)) for c in self.chunks]
+        corpus = [_document_tokens(_searchable(c)) for c in self.chunks]
         self._doc_freq = Counter(t for doc in corpus for t in set(doc))
         self._position = {c.chunk_id: i for i, c in enumerate(self.chunks)}
         if self.chunks:
@@ -94,16 +94,16 @@ class KeywordIndex:
         "What is the capital of Australia?" scores 0 everywhere here; "What does RLHF
         stand for?" scores high on the passage that spells RLHF out, although a small
         embedder sees little similarity there."""
-        terms = set(_keyword_tokens(query))
+        terms = set(_query_tokens(query))
         if not terms:
             return 0.0
-        present = set(_keyword_tokens(_searchable(chunk)))
+        present = set(_document_tokens(_searchable(chunk)))
         total = sum(self.idf(t) for t in terms)
         return sum(self.idf(t) for t in terms & present) / total if total else 0.0
 
     def scores(self, query: str) -> KeywordScores:
         """BM25 scores of every chunk for ``query``."""
-        tokens = [t for t in _keyword_tokens(query) if t in self._doc_freq]
+        tokens = [t for t in _query_tokens(query) if t in self._doc_freq]
         return KeywordScores(self, self._bm25.get_scores(tokens) if tokens else None)
 
     def search(self, query: str, k: int) -> list[tuple[Chunk, float]]:
@@ -243,7 +243,7 @@ def rewrite_query(question: str, history: Sequence[Turn]) -> str:
 def _last_topic(history: Sequence[Turn]) -> str:
     for turn in reversed(history):
         if turn.role == "user":
-            topic = " ".join(content_words(turn.content, keep_case=True))
+            topic = " ".join(content_words(turn.content, keep_case=True, question=True))
             if topic:
                 return topic
     return ""
@@ -263,7 +263,13 @@ def _followed_by_noun(text: str, match: re.Match[str]) -> bool:
     return bool(rest) and rest[0].isalpha() and not rest.lower().startswith(("is ", "are ", "do"))
 
 
-def _keyword_tokens(text: str) -> list[str]:
+def _query_tokens(text: str) -> list[str]:
+    return content_words(text, stem=True, question=True)
+
+
+def _document_tokens(text: str) -> list[str]:
+    """A chunk's BM25 terms: function words dropped, never the words questions are asked in
+    ('mean', 'article', 'difference' are a statistics or legal corpus's subject)."""
     return content_words(text, stem=True)
 
 

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     temperature: float = Field(0.1, ge=0.0, le=2.0, description="Sampling temperature.")
     max_tokens: int = Field(200, ge=16, le=4096, description="Longest answer, in tokens.")
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused.")
+    topic: str | None = Field(None, max_length=200, description=(
+        "What the model is told the questions are about, e.g. 'PostgreSQL administration'. "
+        "Unset: the indexed documents' titles, trimmed to a short line."))
     answer_cache: bool = Field(True, description=(
         "Answer a repeated question from memory (same index, model and settings)."))
     answer_cache_size: int = Field(512, ge=1, le=1_000_000, description=(

@@ -153,7 +153,8 @@ def _closing(request: AnswerRequest, lead: Sequence[Passage], generator: Generat
     if not lead:
         return None, ""
     evidence = select_evidence(request.query_used, lead, embed)
-    gen = GenerationRequest(build_messages(request.question, evidence), request.question,
+    gen = GenerationRequest(build_messages(request.question, evidence, request.topic),
+                            request.question,
                             evidence, request.temperature,
                             min(request.max_tokens, CLOSING_TOKENS), stop=CLOSING_STOP)
     text, error = "", ""

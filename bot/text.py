@@ -21,10 +21,18 @@ isn't it it's its itself just let's me more most my myself no nor not of off on 
 other ought our ours ourselves out over own same she should so some such than that that's the
 their theirs them themselves then there there's these they this those through to too under until
 up very was we were what what's when where which while who whom why will with would you your
-yours yourself yourselves tell explain describe give list name please according article articles
-source sources say says said mention mentioned one two many much versus vs difference
-differences between define defined mean means meaning
+yours yourself yourselves
 """.split())
+"""Function words: meaningless in questions and documents alike."""
+
+QUESTION_WORDS = frozenset("""
+tell explain describe give list name please according article articles source sources say says
+said mention mentioned one two many much versus vs difference differences define defined mean
+means meaning
+""".split())
+"""How questions are asked, not what about: dropped from questions only. In a document they
+carry meaning ("the mean of a sample", "Article 5", "the difference of two squares") and stay
+searchable."""
 
 
 @dataclass(frozen=True)
@@ -51,12 +59,16 @@ def stem(word: str) -> str:
     return word
 
 
-def content_words(text: str, *, keep_case: bool = False, stem: bool = False) -> list[str]:
-    """Words that carry meaning (no stopwords), in order; optionally stemmed."""
+def content_words(text: str, *, keep_case: bool = False, stem: bool = False,
+                  question: bool = False) -> list[str]:
+    """Words that carry meaning (no stopwords), in order; optionally stemmed. With
+    ``question``, the words of asking (QUESTION_WORDS) go too: pass it for a question (or a
+    claim about one), never for a document's text."""
     out = []
+    dropped = STOPWORDS | QUESTION_WORDS if question else STOPWORDS
     for raw in _WORD.findall(text):
         low = raw.lower().strip("'’-")
-        if not low or low in STOPWORDS or (len(low) == 1 and not low.isdigit()):
+        if not low or low in dropped or (len(low) == 1 and not low.isdigit()):
             continue
         if stem:
             out.append(_stem(low))

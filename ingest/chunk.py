@@ -22,7 +22,7 @@ from itertools import accumulate
 
 from bot.errors import ConfigError
 from bot.schema import Chunk, Document
-from ingest.structure import Block, chunk_parts, find_line_tables
+from ingest.structure import Block, chunk_parts, find_label_items, find_line_tables
 
 TABLE_SLACK = 1.25
 """A table up to this many times ``chunk_size`` stays whole: a table a little too large reads
@@ -125,6 +125,7 @@ def parse_blocks(text: str) -> list[Block]:
             j = lines.item_end(i) if item else lines.paragraph_end(i)
             blocks.append(Block("item" if item else "paragraph", *lines.span(i, j)))
         i = j
+    blocks = find_label_items(text, blocks)
     return blocks if lines.markdown else find_line_tables(text, blocks)
 
 
@@ -172,7 +173,8 @@ class _Lines:
 
     def table_end(self, i: int) -> int | None:
         """End of a table starting at line ``i``, or None. A run of bullet lines without '|'
-        continues a cell (article 003) when a '|' line follows it."""
+        continues a cell (a cell holding a list, its items on lines of their own) when a '|'
+        line follows it."""
         k = self.run[i]
         if k >= len(self.rows) or not self.row[k] or (k > i and not self.cell[k]) or (
                 k - i > _MAX_CELL_LINES):

@@ -28,7 +28,6 @@ _DEBRIS = re.compile(
     | subscribe(?:\ now|\ today)?!?
     | share\ (?:this|the)\ (?:post|article|story|page)\b[^.]*
     | view\ all\ (?:posts|articles|stories)\b[^.]*
-    | upgrade\ your\ (?:website|site)\b[^.]*
     | (?:start|try|book|request|schedule|download)\b[^.]*\b(?:now|today|free)\b[^.]*
     | (?:twitter|linkedin|facebook|reddit|whatsapp|pinterest|instagram|youtube|telegram)
     | (?:articles|posts|stories)\s*:\s*[\d,]+
@@ -77,6 +76,7 @@ def clean_document(doc: Document) -> Cleaned:
     page = _Page(doc.text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
     for rule in (_phrases, _author_box, _cards, _table_of_contents, _title_echo, _captions):
         rule(page)
+    _above_title(page, doc.title)
     _footer_leftovers(page)
     markdown = str(doc.metadata.get("suffix", "")).lower() in {".md", ".markdown"}
     text = _normalise([ln for i, ln in enumerate(page.lines) if i not in page.dead], markdown)
@@ -181,6 +181,24 @@ def _table_of_contents(page: _Page) -> None:
                and last[_plain(page.text[j]).lower()] > j):
             page.dead.add(j)
             j = page.step(j, 1)
+
+
+def _above_title(page: _Page, title: str) -> None:
+    """Short label lines printed above the document's own title near the top of a page (a
+    banner, a site tagline, a breadcrumb): page chrome whatever they say. Prose above the
+    title (a line ending in a full stop, or a long one) stays."""
+    wanted = _same_words(title)
+    head = [i for i, t in enumerate(page.text) if t][:6]
+    at = next((pos for pos, i in enumerate(head) if _same_words(page.text[i]) == wanted), None)
+    if not wanted or not at:
+        return
+    above = head[:at]
+    if all(_is_label(page.text[i], 12) for i in above):
+        page.dead.update(above)
+
+
+def _same_words(line: str) -> str:
+    return " ".join(line.lstrip("#").replace("’", "'").casefold().split())
 
 
 def _title_echo(page: _Page) -> None:

@@ -11,6 +11,7 @@ from bs4.element import NavigableString, PreformattedString, Tag
 
 _DROP = {"head", "script", "style", "noscript", "template", "nav", "footer", "aside", "form",
          "iframe", "svg", "button"}
+_LIST_MARKS = {"li": ("\n- ", ""), "dt": ("\n- ", ":"), "dd": (" ", "")}
 _BLOCKS = {"p", "div", "section", "article", "main", "header", "ul", "ol", "dl", "dt", "dd",
            "blockquote", "figure", "figcaption", "address", "details", "summary", "hr",
            "h1", "h2", "h3", "h4", "h5", "h6"}
@@ -70,7 +71,8 @@ def _emit(root: Tag) -> str:
         else:
             # An item starts a '- ' line (the list's end breaks the last one); blocks get
             # blank lines around them; inline tags nothing.
-            before, after = ("\n- ", "") if node.name == "li" else (
+            # A definition list's term starts an item, its definition goes on after it.
+            before, after = _LIST_MARKS.get(node.name) or (
                 ("\n\n", "\n\n") if node.name in _BLOCKS else ("", ""))
             out.append(before)
             stack.append((True, after))

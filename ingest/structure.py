@@ -19,6 +19,9 @@ MAX_CELL_CHARS = 160
 MAX_LABEL_CHARS = 60
 MIN_ROWS = 3
 _SEPARATOR = re.compile(r"^[\s|:-]*-{3,}[\s|:-]*$")
+_BOLD_LABEL = re.compile(r"^(?:\*\*|__)[^*_\n]{1,60}(?::(?:\*\*|__)|(?:\*\*|__)\s*:)\s*\S")
+_DEFINITION = re.compile(r"^[^\n:]{1,80}\n[ \t]{0,3}:[ \t]+\S")
+_HEADING_MARKS = "#*_= \t"
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,31 @@ def find_line_tables(text: str, blocks: Sequence[Block]) -> list[Block]:
             out.append(block)
             i += used
     return out
+
+
+def find_label_items(text: str, blocks: Sequence[Block]) -> list[Block]:
+    """``blocks`` with list items that parse as paragraphs made ``item`` s: a Markdown
+    definition ('Term' then ': definition' on the next line), and bold-label paragraphs
+    ('**Token limits:** ...') when two or more follow each other (one is a lead-in)."""
+    label = [b.kind == "paragraph" and bool(_BOLD_LABEL.match(text[b.start:b.end]))
+             for b in blocks]
+    out = []
+    for k, block in enumerate(blocks):
+        run = label[k] and ((k > 0 and label[k - 1]) or (k + 1 < len(blocks) and label[k + 1]))
+        term = block.kind == "paragraph" and bool(_DEFINITION.match(text[block.start:block.end]))
+        out.append(Block("item", block.start, block.end) if run or term else block)
+    return out
+
+
+def heading_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """The words of a heading at ``text[start:end]``, without its marks ('## ', '**...**',
+    a closing '##'): what an answer shows as a heading is the heading, never its syntax."""
+    piece = text[start:end]
+    core = piece.strip(_HEADING_MARKS)
+    if not core:
+        return start, end
+    lead = piece.index(core)
+    return start + lead, start + lead + len(core)
 
 
 def _line_table_at(text: str, blocks: Sequence[Block], i: int) -> tuple[Block, int] | None:
@@ -121,10 +149,13 @@ def chunk_parts(text: str, blocks: Sequence[Block], start: int, end: int) -> tup
     for block in blocks:
         if block.end <= start or block.start >= end:
             continue
-        if block.kind != "table":
+        if block.kind == "heading":
+            parts.append(Part("heading", *heading_span(text, max(block.start, start),
+                                                       min(block.end, end))))
+        elif block.kind != "table":
             parts.append(Part(block.kind, max(block.start, start), min(block.end, end)))
-            continue
-        parts += _table_parts(text, block, start, end)
+        else:
+            parts += _table_parts(text, block, start, end)
     return tuple(parts)
 
 

@@ -271,3 +271,21 @@ def test_cleaning_only_removes_whole_lines_and_reports_each(lines: list[str], su
     assert "\n\n\n" not in cleaned.document.text
     assert cleaned.document.text == cleaned.document.text.strip("\n")
     assert clean_document(doc(text, suffix)) == cleaned  # deterministic
+
+
+def test_a_banner_above_the_title_goes_whatever_it_says() -> None:
+    """No site's phrase is listed: a short line printed above the document's own title is
+    page chrome (banner, tagline, breadcrumb); prose above the title, or no title, keeps it."""
+    def titled(text: str) -> Document:
+        return Document(doc_id="t", title="Tuning PostgreSQL Autovacuum", source="t.txt",
+                        text=text, metadata={"suffix": ".txt"})
+    body = "Tuning PostgreSQL Autovacuum\n\nAutovacuum reclaims dead rows in the background.\n"
+    for banner in ("Meet the cloud console your whole team will love",
+                   "Docs > Administration > Maintenance"):
+        cleaned = clean_document(titled(f"{banner}\n\n{body}"))
+        assert [r.strip() for r in cleaned.removed] == [banner]
+        assert cleaned.document.text.startswith("Tuning PostgreSQL Autovacuum")
+    prose = "Autovacuum settings matter on busy servers, as this note explains."
+    assert not clean_document(titled(f"{prose}\n\n{body}")).removed
+    untitled = "Meet the cloud console your whole team will love\n\nAutovacuum reclaims rows.\n"
+    assert not clean_document(titled(untitled)).removed

@@ -47,6 +47,19 @@ def test_keyword_scores_rank_without_building_a_dict_of_every_chunk() -> None:
     assert index.scores("zebra").top(5) == [] and index.search("diffusion", 1)[0][0].chunk_id == "b"
 
 
+def test_documents_keep_the_words_questions_are_asked_in() -> None:
+    """BM25 indexes a statistics or legal text's 'mean', 'article' and 'difference' (a word
+    never indexed gets the highest idf); a question's 'what does the article mean' adds
+    nothing to its query."""
+    index = KeywordIndex([chunk("a", "The sample mean is the sum divided by the count."),
+                          chunk("b", "Article 5 defines the difference of two squares."),
+                          chunk("c", "The median is the middle value.")])
+    unseen = index.idf("zebra")
+    assert all(index.idf(word) < unseen for word in ("mean", "article", "difference", "two"))
+    assert index.scores("What does the article say about the median?").top(5) == ["c"]
+    assert index.coverage("What does the article mean by median?", index.chunk("c")) == 1.0
+
+
 def test_near_duplicates_go_and_the_limit_stops_early() -> None:
     text = "Large language models generate text from prompts."
     passages = [Passage(chunk("a", text), 3.0), Passage(chunk("b", text, doc="e"), 2.0),

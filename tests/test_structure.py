@@ -92,3 +92,42 @@ def test_a_first_heading_that_repeats_the_title_is_not_in_the_path() -> None:
             suffix=".md")
     paths = [c.heading_path for c in chunk_document(d, chunk_size=30, chunk_overlap=0)]
     assert paths[0] == () and ("Cats",) in paths  # not ('Pets at Home', 'Cats')
+
+
+def test_bold_label_paragraphs_and_definitions_are_list_items() -> None:
+    """'**Token limits:** ...' one paragraph per item, and a Markdown definition list, are
+    lists: each is an item part (a lone bold lead-in paragraph stays a paragraph)."""
+    text = ("# Limits\n\n**Note:** this page is a summary.\n\nSome words between.\n\n"
+            "**Token limits:** Each request holds at most 4,096 tokens.\n\n"
+            "**Rate limits**: Sixty requests a minute per key.\n\n"
+            "Closing words of the section.\n\n# Terms\n\n"
+            "Embedding\n: A vector that stands for a text.\n\n"
+            "Chunk\n: A piece of a document, indexed on its own.\n")
+    d = doc(text, suffix=".md")
+    items = [d.text[p.start:p.end] for c in chunk_document(d) for p in c.parts
+             if p.kind == "item"]
+    assert items == ["**Token limits:** Each request holds at most 4,096 tokens.",
+                     "**Rate limits**: Sixty requests a minute per key.",
+                     "Embedding\n: A vector that stands for a text.",
+                     "Chunk\n: A piece of a document, indexed on its own."]
+
+
+def test_an_html_definition_list_is_list_items() -> None:
+    from ingest.html import html_text
+
+    text, _ = html_text("<h2>Terms</h2><p>The words used here.</p><dl><dt>Embedding</dt>"
+                        "<dd>A vector that stands for a text.</dd><dt>Chunk</dt>"
+                        "<dd>A piece of a document.</dd></dl><p>The end of the page.</p>")
+    items = [text[b.start:b.end] for b in parse_blocks(text) if b.kind == "item"]
+    assert items == ["- Embedding: A vector that stands for a text.",
+                     "- Chunk: A piece of a document."]
+
+
+def test_heading_parts_hold_the_heading_words_without_their_marks() -> None:
+    """'## HNSW Index Configuration' is shown as 'HNSW Index Configuration', never with its
+    '#'s (an answer once read '**## HNSW Index Configuration**')."""
+    d = doc("# Index\n\nIntro words of the page.\n\n## HNSW Index Configuration ##\n\n"
+            "Set m and ef_construction before the first insert.\n", suffix=".md")
+    headings = [d.text[p.start:p.end] for c in chunk_document(d) for p in c.parts
+                if p.kind == "heading"]
+    assert headings == ["Index", "HNSW Index Configuration"]

@@ -45,3 +45,13 @@ def test_a_quoted_sentence_must_answer_the_kind_of_question() -> None:
     assert not answers_the_kind("What is the projected market size in 2030?",
                                 "By 2026, 80% of firms will use it.")
     assert answers_the_kind("Why did Accenture find a 90% boost?", "Accenture reports 20-30%.")
+
+
+def test_question_words_go_from_questions_only() -> None:
+    """'mean', 'article', 'difference' are how a question asks, but a statistics or legal
+    document's subject: dropped from a question, kept in a document's text."""
+    document = "Article 5: the difference of two means, one sample each"
+    assert content_words(document, stem=True) == [
+        "article", "5", "difference", "two", "mean", "one", "sample"]
+    assert content_words(document, stem=True, question=True) == ["5", "sample"]
+    assert content_words("What does the article say about the difference?", question=True) == []

@@ -33,7 +33,7 @@ from ui.cli_docs import docs
 @click.option("-v", "--verbose", is_flag=True, help="Log what happens.")
 @click.pass_context
 def main(ctx: click.Context, config: Path | None, verbose: bool) -> None:
-    """citebot: answers about LLMs and generative AI, with a source for every sentence."""
+    """citebot: answers from your documents, with a source for every sentence."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     ctx.ensure_object(dict)
@@ -87,7 +87,7 @@ def chat(ctx: click.Context, **flags: Any) -> None:
     bot = make_bot(ctx, **flags)
     warming = bot.warm_up()  # loads while the user types the first question
     history: list[tuple[str, str]] = []
-    click.echo("Ask about LLMs and generative AI. An empty line or Ctrl-D ends the chat.")
+    click.echo("Ask about the indexed documents. An empty line or Ctrl-D ends the chat.")
     while True:
         try:
             question = input("\nyou> ").strip()

@@ -26,11 +26,11 @@ from ui.openai_schema import DEFAULT_MODEL, UnknownModel, extension, model_names
 
 PATH = "/mcp"
 MAX_SEARCH = 20
-ASK = " ".join("""Answer a question about large language models and generative AI from citebot's
-articles, with a numbered source for every sentence. Returns `text` (the answer, with [n]
-markers), `citations` (for each n: doc_id, title, heading_path, quote, and start/end
-character offsets of the quote in the article), `abstained` (true when the articles don't
-cover the question: `text` then says so and what they do say nearby), `query_used` (the
+ASK = " ".join("""Answer a question from the documents indexed in citebot, with a numbered
+source for every sentence. Returns `text` (the answer, with [n] markers), `citations` (for
+each n: doc_id, title, heading_path, quote, and start/end character offsets of the quote in
+the document), `abstained` (true when the documents don't cover the question: `text` then
+says so and what they do say nearby), `query_used` (the
 search after follow-up rewriting), `sentences` with their support verdicts, and `timings`.
 Pass earlier turns as `history` ([{"role": "user"|"assistant", "content": ...}]) for a
 follow-up question; `model` picks a backend listed at /v1/models (default: the server's).
@@ -53,7 +53,7 @@ def build_mcp(bot: Bot, gate: Gate) -> Any:
     """The MCPServer with the two tools; each call takes a place in the gate's queue."""
     from mcp.server.mcpserver import MCPServer
 
-    server = MCPServer("citebot", instructions="Answers about LLMs vs generative AI with "
+    server = MCPServer("citebot", instructions="Answers from the indexed documents with "
                        "citations; `search` finds passages, `ask` answers from them.")
 
     async def ask(question: str, history: list[dict[str, str]] | None = None,

@@ -192,7 +192,8 @@ blog post covers""", stem=True))
 def terms(text: str) -> set[str]:
     """Stemmed content words, number words as digits ('ten' matches '10 Applications'),
     without the words of asking."""
-    return {_NUMBER_WORDS.get(w, w) for w in content_words(text, stem=True)} - ASKING
+    found = content_words(text, stem=True, question=True)
+    return {_NUMBER_WORDS.get(w, w) for w in found} - ASKING
 
 
 def weighted_overlap(a: str, b: str, idf: Callable[[str], float], *, ignore: str = "") -> float:

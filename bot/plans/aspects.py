@@ -47,7 +47,7 @@ def with_aspects(draft: Draft | None, question: str, things: Sequence[str], igno
     """``draft`` and, when the question names aspects beyond the things compared, each
     thing's statements on them (not those the draft already shows)."""
     ignore = f"{ignore} {subject_words(library)}"
-    aspect = [w for w in dict.fromkeys(content_words(question)) if terms(w) and
+    aspect = [w for w in dict.fromkeys(content_words(question, question=True)) if terms(w) and
               not terms(w) <= terms(ignore)]
     if embed is None or sum(library.idf(t) for t in terms(" ".join(aspect))) < MIN_ASPECT_WEIGHT:
         return draft

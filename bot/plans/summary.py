@@ -82,7 +82,10 @@ def _tables(library: Library, doc_id: str) -> list[tuple[DraftBlock, list[Chunk]
                                       range(len(table.header.cells)))
         if block.rows:  # headed by its section's name, as the outline names it
             heading = table.header_chunk.heading_path[-1:]
-            out.append((replace(block, caption=heading[0] if heading else ""), used))
+            caption = heading[0] if heading else ""
+            if len(table.rows) > MAX_ROWS:  # a cut table says how much of it is shown
+                caption = f"{caption} ({len(block.rows)} of {len(table.rows)} rows)".strip()
+            out.append((replace(block, caption=caption), used))
     return out
 
 

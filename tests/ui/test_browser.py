@@ -118,7 +118,7 @@ def test_gradio_client_returns_the_same_answer(app_url: str, built_index: Settin
             for c in result["citations"]] == [(c.number, c.doc_id, c.quote, c.start, c.end)
                                               for c in direct.citations]
     assert client.predict("", "extractive", 5, api_name="/ask") == {
-        "error": "the question is empty: type a question about LLMs or generative AI"}
+        "error": "the question is empty: type a question about the documents"}
 
 
 def test_evaluation_tab_runs_with_progress(page: Page, reports: Path) -> None:
