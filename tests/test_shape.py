@@ -34,6 +34,42 @@ def test_shape(question: str, kind: str) -> None:
     assert classify(question).kind == kind
 
 
+@pytest.mark.parametrize(("question", "kind"), [
+    # everyday wordings the harvested cue words missed (issue 22 item 2)
+    ("give me a rundown of the report on city budgets", "summary"),
+    ("sum up the essay about bees", "summary"),
+    ("walk me through the guide on home brewing", "summary"),
+    ("what's the chapter on tides mostly about", "summary"),
+    ("gimme a rundown of the command line flags", "list"),
+    ("how do bikes and scooters stack up on price", "comparison"),
+    ("which is better for a beginner, chess or go", "comparison"),
+    ("where do poetry and song lyrics overlap", "comparison"),
+    ("Is walking healthier than driving?", "comparison"),
+    ("what hazards of ladders do the manuals warn about", "list"),
+    ("and what are its weaknesses?", "list"),
+    ("are the reports consistent about the flood dates", "cross_document"),
+    ("compare what the two guides say about pruning", "cross_document"),
+    ("How do the atlas and the almanac each describe the river?", "cross_document"),
+    # a verb with an object after the question word is no plural noun
+    ("Which company makes the bicycle?", "fact"),
+    ("Which firm builds Orion?", "fact"),
+    ("Which option skips installing the extras?", "fact"),
+    ("What colour does the flag have?", "fact"),
+    ("Which of its settings sorts the output?", "fact"),
+    # one typo in a cue word
+    ("whats the diffrence between frogs and toads", "comparison"),
+    ("quick summery of the guide to knitting", "summary"),
+    ("what do all the artciles say about tea", "cross_document"),
+])
+def test_shape_everyday(question: str, kind: str) -> None:
+    assert classify(question).kind == kind
+
+
+def test_typo_tolerance_keeps_real_words() -> None:
+    """A word that is a cue word's inflection is no typo: 'author' stays one author."""
+    assert classify("Which author wrote the poem?").kind == "fact"
+
+
 @pytest.mark.parametrize(("question", "entities"), [
     ("What are the differences between SQL databases and NoSQL databases?",
      ("SQL databases", "NoSQL databases")),
