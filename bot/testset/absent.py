@@ -1,10 +1,11 @@
 """Unanswerable questions close to a document: about a thing it names, asking what no
 document of the library says about that thing.
 
-The thing is a name the document uses (a word with an inner capital or a digit, or a
-compared column of a table); the question asks one of a few generic attributes (who founded
-it, what it costs, where it is based, its licence). A draft is kept only when no chunk of the
-library that mentions the thing mentions the attribute: checked absent, not assumed.
+The thing is a name the document uses (a word with an inner capital or a digit, or
+capitalised words in mid-sentence: ``MongoDB``, ``Apache Cassandra``); the question asks one
+of a few generic attributes (who founded it, what it costs, where it is based, its licence).
+A draft is kept only when no chunk of the library that mentions the thing mentions the
+attribute: checked absent, not assumed.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections import Counter
 
 from bot.evaluate import Question
 from bot.plans import Library
-from bot.testset.drafts import draft
+from bot.testset.drafts import NAME, draft
 from bot.text import squash, stem
 
 PER_DOC = 2
@@ -26,7 +27,6 @@ PROBES = (
 )
 """(word stems that would answer it, the question): attributes of a named thing that any
 library may or may not hold; none names a corpus."""
-_THING = re.compile(r"\b[A-Z][\w.-]*[A-Z0-9][\w.-]*\b")
 
 
 def absent_questions(library: Library, doc_id: str) -> list[Question]:
@@ -53,7 +53,7 @@ def _things(library: Library, doc_id: str) -> list[str]:
     title = {squash(w) for w in library.title(doc_id).split()}
     counted: Counter[str] = Counter()
     for chunk in library.doc_chunks(doc_id):
-        counted.update(m.group(0).rstrip(".") for m in _THING.finditer(chunk.text))
-    wanted = [t for t in counted if squash(t) not in title and len(t) > 2
+        counted.update(m.group(0).rstrip(".") for m in NAME.finditer(chunk.text))
+    wanted = [t for t in counted if not {squash(w) for w in t.split()} <= title and len(t) > 2
               and not re.fullmatch(r"[A-Z]+s?", t)]
     return sorted(wanted, key=lambda t: -counted[t] * library.idf(stem(t)))

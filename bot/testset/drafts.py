@@ -81,7 +81,7 @@ def _value(sentence: str, library: Library, title: str) -> tuple[int, float, str
             return rank, 0.0, label, match.group(0)
     topic = {squash(w) for w in title.split()}
     names = [m.group(0).rstrip(".") for m in NAME.finditer(sentence)]
-    names = [n for n in names if squash(n) not in topic and len(n) > 2]
+    names = [n for n in names if not {squash(w) for w in n.split()} <= topic and len(n) > 2]
     if not names:
         return None
     best = max(names, key=lambda n: sum(library.idf(stem(w)) for w in n.split()))
