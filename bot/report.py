@@ -188,7 +188,8 @@ def _plots(report: Report) -> str:
             ax2.hist(values, bins=20, alpha=0.6, label=key, color=colour)
     ax2.set_xlabel("seconds")
     ax2.set_title("Latency per question")
-    ax2.legend()
+    if ax2.has_data():  # a run whose questions were all flagged has no latencies to label
+        ax2.legend()
     return _png(fig, plt, "metrics and latency")
 
 

@@ -15,7 +15,7 @@ from collections import Counter
 
 from bot.evaluate import Question
 from bot.plans import Library
-from bot.testset.drafts import NAME, draft
+from bot.testset.drafts import draft, names_in
 from bot.text import squash, stem
 
 PER_DOC = 2
@@ -53,7 +53,7 @@ def _things(library: Library, doc_id: str) -> list[str]:
     title = {squash(w) for w in library.title(doc_id).split()}
     counted: Counter[str] = Counter()
     for chunk in library.doc_chunks(doc_id):
-        counted.update(m.group(0).rstrip(".") for m in NAME.finditer(chunk.text))
+        counted.update(names_in(chunk.text))
     wanted = [t for t in counted if not {squash(w) for w in t.split()} <= title and len(t) > 2
               and not re.fullmatch(r"[A-Z]+s?", t)]
     return sorted(wanted, key=lambda t: -counted[t] * library.idf(stem(t)))

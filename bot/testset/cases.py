@@ -16,7 +16,7 @@ from bot.cite import MARKER
 from bot.errors import InputError
 from bot.evaluate import Question
 from bot.schema import Answer
-from bot.testset.drafts import FIGURE, NAME, PERCENT, YEAR, item_head
+from bot.testset.drafts import FIGURE, PERCENT, YEAR, item_head, names_in
 from bot.text import squash
 
 MAX_TERMS = 5
@@ -29,8 +29,8 @@ def key_terms(answer: Answer, question: str = "") -> list[str]:
     heads = [item_head(c.text.rstrip("…")) for b in answer.blocks if b.kind in ("bullets", "table")
              for c in (*b.items, *(cell for row in b.rows for cell in row[1:]))]
     text = MARKER.sub("", answer.text)
-    values = [m.group(0).rstrip(".") for p in (PERCENT, YEAR, FIGURE, NAME)
-              for m in p.finditer(text)]
+    values = [*(m.group(0) for p in (PERCENT, YEAR, FIGURE) for m in p.finditer(text)),
+              *names_in(text)]
     terms = [t for t in dict.fromkeys(heads or values) if t and squash(t) not in asked]
     return terms[:MAX_TERMS]
 

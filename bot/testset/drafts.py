@@ -29,13 +29,27 @@ CLOZE_WORDS = 9
 """Words kept on each side of the blank: enough to say what is asked, not the whole sentence."""
 CELL_CHARS = 60
 
-PERCENT = re.compile(r"\b\d[\d,.]*\s?(?:%|percent\b|per cent\b)")
+PERCENT = re.compile(r"\b\d[\d,.]*(?:\s?[-–]\s?\d[\d,.]*)?\s?(?:%|percent\b|per cent\b)")
 YEAR = re.compile(r"\b(?:(?:January|February|March|April|May|June|July|August|September|"
                    r"October|November|December)\s+(?:\d{1,2},\s+)?)?(?:1[5-9]|20)\d{2}s?\b")
 FIGURE = re.compile(r"\b\d[\d,.]*\d(?:\s(?:thousand|million|billion|trillion)\b)?(?![\w.,]\w)|"
                      r"\b\d\s(?:thousand|million|billion|trillion)\b")
-NAME = re.compile(r"\b[A-Z][\w'’.-]*[A-Z0-9][\w'’.-]*\b|"       # inner capital: ChatGPT, GPT-4
-                   r"(?<=[a-z,;] )[A-Z][a-z]+(?: [A-Z][\w-]+)+\b")  # Apache Cassandra, mid-sentence
+NAME = re.compile(r"\b[A-Z][\w'’.-]*[A-Z0-9][\w'’.-]*\b|"  # inner capital: ChatGPT, GPT-4
+                  r"(?:(?<=[a-z,;] )|(?<=[a-z,;] \())"   # mid-sentence: Apache Cassandra
+                  r"[A-Z][a-z]+(?: [A-Z][\w-]+)+\b")
+_CAPITALISED_BEFORE = re.compile(r"[A-Z][\w'’-]*[ (]$")
+_COMPOUND = re.compile(r"[A-Z]+-[a-z-]+")
+"""'AI-powered': an acronym made an adjective, not a name."""
+
+
+def names_in(text: str) -> list[str]:
+    """The names a text uses, whole: a run of capitalised words is taken from its first word
+    ('Large Language Models', not 'Language Models' after '(Large')."""
+    return [m.group(0).rstrip(".") for m in NAME.finditer(text)
+            if not (" " in m.group(0) and _CAPITALISED_BEFORE.search(text[:m.start()]))
+            and not _COMPOUND.fullmatch(m.group(0))]
+
+
 _SEPARATORS = (" – ", " — ", " - ", ": ", " such as ", ", ", " (", ". ", "; ")
 _LEADING = re.compile(r"^(?:(?:what|how|why|when|which|who|is|are|to|a|an|the|myth)\b[:\s]*)+",
                       re.IGNORECASE)
@@ -80,7 +94,7 @@ def _value(sentence: str, library: Library, title: str) -> tuple[int, float, str
         if match:
             return rank, 0.0, label, match.group(0)
     topic = {squash(w) for w in title.split()}
-    names = [m.group(0).rstrip(".") for m in NAME.finditer(sentence)]
+    names = names_in(sentence)
     names = [n for n in names if not {squash(w) for w in n.split()} <= topic and len(n) > 2]
     if not names:
         return None
@@ -103,6 +117,9 @@ def _variants(value: str) -> list[str]:
     if value.endswith("%"):
         number = value[:-1].strip()
         out += [f"{number} percent", f"{number} per cent"]
+        if re.search(r"\d\s?[-–]\s?\d", number):  # a range: 20-30%, 20–30%, 20 to 30
+            low, high = re.split(r"\s?[-–]\s?", number, maxsplit=1)
+            out += [f"{low}-{high}%", f"{low}–{high}%", f"{low} to {high}"]
     if "," in value:
         out.append(value.replace(",", ""))
     return out

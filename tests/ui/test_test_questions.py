@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from bot.api import Bot
 from bot.settings import Settings
-from tests.conftest import free_port, make_settings
+from tests.conftest import CORPUS, free_port, make_settings
 from tests.ui.conftest import ANSWER_TIMEOUT, ask, open_chat, serving
 
 QUESTION = "What does RLHF stand for?"
@@ -36,11 +36,12 @@ def page(browser: Browser, app: Bot) -> Iterator[Page]:
     context.close()
 
 
-def run_your_questions(page: Page) -> None:
+def run_questions(page: Page, which: str, done: str) -> None:
+    """Run the set ``which`` in the Evaluation tab; ``done`` shows in the summary after."""
     page.get_by_role("tab", name="Evaluation").click()
-    page.locator("#eval-set").get_by_text("your questions").click()
+    page.locator("#eval-set").get_by_text(which, exact=True).click()
     page.click("#eval-run")
-    expect(page.locator("#eval-summary")).to_contain_text("origin:", timeout=ANSWER_TIMEOUT)
+    expect(page.locator("#eval-summary")).to_contain_text(done, timeout=ANSWER_TIMEOUT)
 
 
 def test_save_run_pass_remove_flagged(page: Page, app: Bot) -> None:
@@ -59,10 +60,14 @@ def test_save_run_pass_remove_flagged(page: Page, app: Bot) -> None:
         (QUESTION, ((FACT,),), "saved")]
     assert saved[0].support and saved[0].docs
 
-    run_your_questions(page)
+    shipped = len((CORPUS / "questions.jsonl").read_text(encoding="utf-8").splitlines())
+    run_questions(page, "both", f"origin: 1 saved, {shipped} shipped")  # beside the shipped set
     row = page.locator(f"#eval-rows tr[data-id='{saved[0].id}']")
     expect(row.locator(".verdict")).to_have_text("pass")
-    expect(page.locator("#eval-summary")).to_contain_text("origin: 1 saved")
+    origins = page.locator("#eval-origins table.origins")
+    expect(origins.locator("tr", has_text="saved")).to_contain_text("1")
+    verdicts = page.locator("#eval-rows .verdict").all_inner_texts()
+    assert verdicts == sorted(verdicts)  # failures ("fail") first, then the passes
     row.locator("summary").click()  # the row opens onto its answer and its sources
     expect(row.locator(".eval-sources li").first).to_contain_text(FACT, ignore_case=True)
 
@@ -73,9 +78,8 @@ def test_save_run_pass_remove_flagged(page: Page, app: Bot) -> None:
     page.click("#library-remove")
     expect(page.locator("#library-results")).to_contain_text("removed", timeout=120_000)
 
-    run_your_questions(page)
+    run_questions(page, "your questions", "1 flagged, not asked")
     flagged = page.locator(f"#eval-flagged li[data-id='{saved[0].id}']")
     expect(flagged).to_contain_text(f"its document '{doc_id}' was removed",
                                     timeout=ANSWER_TIMEOUT)
-    expect(page.locator("#eval-summary")).to_contain_text("1 flagged, not asked")
     assert page.locator(f"#eval-rows tr[data-id='{saved[0].id}']").count() == 0
