@@ -21,7 +21,7 @@ from bot.backends.registry import backends, create_generator
 from bot.cache import AnswerCache
 from bot.catalog import DocumentEntry, IngestReport, find_ingester
 from bot.catalog import Progress as CatalogProgress
-from bot.errors import CitebotError
+from bot.errors import CitebotError, InputError
 from bot.evaluate import Progress, Question, Report, evaluate, load_questions
 from bot.live import LiveIndex
 from bot.plans import Library
@@ -31,6 +31,15 @@ from bot.retrieve import Retriever
 from bot.schema import Answer, Document, Passage
 from bot.settings import Settings, load_settings
 from bot.store import Store, WriterHold, hold
+from bot.testset import KINDS, generate
+from bot.testset import Progress as DraftProgress
+from bot.testset.library import (
+    add_questions,
+    flag_documents,
+    is_library,
+    library_file,
+    read_questions,
+)
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +190,13 @@ class Bot:
         """Ask every question of a question set (a list or a JSON Lines file) and score it;
         each is answered afresh unless ``cache`` (a cached answer must not count as fast)."""
         source = ""
-        if isinstance(questions, str | Path):
+        if is_library(questions):
+            source, questions = f"library ({self.questions_file})", self.library_questions()
+            if not questions:
+                raise InputError(f"the library has no test questions yet ({self.questions_file}"
+                                 "): save some from the chat or run `citebot questions "
+                                 "generate --out library`")
+        elif isinstance(questions, str | Path):
             source = str(questions)
             questions = load_questions(Path(questions))
         settings = self.settings.with_overrides(model=model) if model else self.settings
@@ -217,13 +232,44 @@ class Bot:
         """Delete a document from the index (and its library copy, if it was uploaded)."""
         report = find_ingester().remove_document(self.settings, doc_id)
         self._live.invalidate()
-        return report
+        return self._flag_removed(report)
 
     def reindex(self, *, progress: CatalogProgress | None = None) -> IngestReport:
         """Bring the index in line with the corpus folders and the library folder."""
         report = find_ingester().reindex(self.settings, progress=progress)
         self._live.invalidate()
+        return self._flag_removed(report)
+
+    def _flag_removed(self, report: IngestReport) -> IngestReport:
+        """Flag the library's test questions that depended on a document now removed."""
+        gone = {f.doc_id for f in report.files if f.status == "removed" and f.doc_id}
+        flagged = flag_documents(self.questions_file, gone)
+        if flagged:
+            log.info("flagged %d test question(s) of removed document(s) %s", len(flagged),
+                     ", ".join(sorted(gone)))
         return report
+
+    # -- test questions on the user's documents ------------------------------------------------
+    @property
+    def questions_file(self) -> Path:
+        """The library's own question file (``--questions library``), beside the index."""
+        return library_file(self.settings)
+
+    def generate_questions(self, *, docs: Sequence[str] | None = None, per_doc: int = 8,
+                           kinds: Sequence[str] = KINDS, progress: DraftProgress | None = None
+                           ) -> list[Question]:
+        """Draft test questions from each indexed document's recorded structure (no model):
+        facts, lists, comparisons, summaries and unanswerable ones (see ``bot.testset``)."""
+        return generate(self.library, docs=docs, per_doc=per_doc, kinds=kinds,
+                        progress=progress)
+
+    def library_questions(self) -> list[Question]:
+        """The questions saved from the chat and drafted into the library (flagged ones too)."""
+        return read_questions(self.questions_file)
+
+    def save_questions(self, questions: Sequence[Question]) -> int:
+        """Add questions to the library's file (the same id replaces); how many it holds."""
+        return add_questions(self.questions_file, questions)
 
     def claim_writes(self) -> None:
         """Hold the store's write lock until :meth:`close`: what a serving process does, so

@@ -47,6 +47,10 @@ class Question:
     reference: str = ""
     category: str = ""
     kind: str = ""
+    origin: str = "shipped"        # shipped (a file people wrote), generated, saved or wrong
+    docs: tuple[str, ...] = ()     # the documents its support came from
+    flagged: str = ""              # why it can no longer be asked (its document was removed)
+    note: str = ""                 # what the user said was wrong with the answer
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,7 @@ class QuestionResult:
     kind: str = ""                 # the question's shape as the set says (fact, list, ...)
     shape: str = ""                # the shape the bot answered it as
     tokens: dict[str, int] = field(default_factory=dict)  # what the model's answer cost
+    origin: str = "shipped"        # where the question came from (see Question.origin)
 
 
 @dataclass
@@ -89,6 +94,7 @@ class Report:
     seconds: float = 0.0
     by_category: dict[str, dict[str, float]] = field(default_factory=dict)
     by_kind: dict[str, dict[str, float]] = field(default_factory=dict)
+    flagged: list[dict[str, str]] = field(default_factory=list)  # not asked: id, question, why
 
     def metric(self, name: str) -> float | None:
         """A headline metric ('fact_recall'), or one of a group: 'kind:list/fact_recall',
@@ -144,7 +150,16 @@ def _question(data: dict[str, Any], number: int) -> Question:
         key_facts=tuple(tuple(str(a) for a in group) for group in data.get("key_facts", [])),
         support=tuple(str(s) for s in data.get("support", [])),
         reference=str(data.get("reference", "")), category=str(data.get("category", "")),
-        kind=str(data.get("kind") or "fact"))
+        kind=str(data.get("kind") or "fact"), origin=str(data.get("origin") or "shipped"),
+        docs=tuple(str(d) for d in data.get("docs", [])), flagged=str(data.get("flagged", "")),
+        note=str(data.get("note", "")))
+
+
+def question_record(question: Question) -> dict[str, Any]:
+    """A question as one line of a question set (the inverse of reading it)."""
+    record = asdict(question)
+    return {k: list(map(list, v)) if k == "key_facts" else list(v) if isinstance(v, tuple)
+            else v for k, v in record.items() if v or k in ("answerable", "question", "id")}
 
 
 def sample_questions(questions: Sequence[Question], size: int, seed: int) -> list[Question]:
@@ -214,7 +229,7 @@ def score(question: Question, answer: Answer) -> QuestionResult:
         unsupported_sentences=len(answer.dropped) + sum(not s.supported for s in answer.sentences),
         citation_hit=hit, timings=dict(answer.timings), error=answer.error,
         has_support=bool(question.support), kind=question.kind, shape=answer.shape,
-        tokens=dict(answer.tokens))
+        tokens=dict(answer.tokens), origin=question.origin)
 
 
 def failed(question: Question, error: str) -> QuestionResult:
@@ -223,7 +238,8 @@ def failed(question: Question, error: str) -> QuestionResult:
                           "", False, [], "", None, 0.0 if question.answerable else None,
                           [list(g) for g in question.key_facts], False, 0, 0,
                           False if question.support else None, {}, error,
-                          has_support=bool(question.support), kind=question.kind)
+                          has_support=bool(question.support), kind=question.kind,
+                          origin=question.origin)
 
 
 # -- aggregation --------------------------------------------------------------------------------
@@ -295,8 +311,12 @@ def evaluate(bot: Answerer, questions: Sequence[Question], *, model: str | None 
              settings: dict[str, Any] | None = None, progress: Progress | None = None,
              cache: bool = False) -> Report:
     """Ask every question (with its history) and score the answers (from the answer cache
-    only if ``cache``)."""
+    only if ``cache``). A flagged question (its document was removed) is listed in the
+    report's ``flagged``, not asked: it would fail for a reason that is not the bot's."""
     started = time.perf_counter()
+    flagged = [{"id": q.id, "question": q.question, "flagged": q.flagged} for q in questions
+               if q.flagged]
+    questions = [q for q in questions if not q.flagged]
     results = []
     for i, question in enumerate(questions, start=1):
         history = [("user", h) for h in question.history]
@@ -311,4 +331,5 @@ def evaluate(bot: Answerer, questions: Sequence[Question], *, model: str | None 
     return Report(metrics=aggregate(results), results=results, model=model or "",
                   settings=settings or {}, started=time.strftime("%Y-%m-%d %H:%M:%S"),
                   seconds=round(time.perf_counter() - started, 1),
-                  by_category=by_category(results), by_kind=by_kind(results))
+                  by_category=by_category(results), by_kind=by_kind(results),
+                  flagged=flagged)

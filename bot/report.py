@@ -29,9 +29,21 @@ def summary_table(report: Report) -> str:
     lines = [f"{'metric':<{width}}  value", f"{'-' * width}  -----"]
     lines += [f"{m:<{width}}  {fmt(m, report.metrics.get(m, 0.0))}" for m in METRICS]
     lines.append(f"{len(report.results)} questions, model {report.model}, {report.seconds:.0f} s")
+    lines.append(origin_line(report))
     if report.by_kind:
         lines += ["", kind_table(report)]
     return "\n".join(lines)
+
+
+def origin_line(report: Report) -> str:
+    """Where the questions came from (shipped, generated, saved, wrong) and how many were
+    flagged: generated questions are a second check, never read as the hand-written set."""
+    found: dict[str, int] = {}
+    for r in report.results:
+        found[r.origin] = found.get(r.origin, 0) + 1
+    line = "origin: " + (", ".join(f"{n} {o}" for o, n in sorted(found.items())) or "none")
+    return line + (f"; {len(report.flagged)} flagged, not asked (their document was removed)"
+                   if report.flagged else "")
 
 
 KIND_COLUMNS = ("questions", "fact_recall", "support_rate", "abstention_accuracy", "hit@5",
@@ -176,7 +188,8 @@ def _plots(report: Report) -> str:
             ax2.hist(values, bins=20, alpha=0.6, label=key, color=colour)
     ax2.set_xlabel("seconds")
     ax2.set_title("Latency per question")
-    ax2.legend()
+    if ax2.has_data():  # a run whose questions were all flagged has no latencies to label
+        ax2.legend()
     return _png(fig, plt, "metrics and latency")
 
 

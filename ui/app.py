@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import gradio as gr
@@ -19,6 +19,7 @@ from bot.errors import CitebotError
 from bot.question import clean_question
 from bot.queue import Waiting
 from bot.schema import Answer
+from ui.case_panel import build_case_panel, last_answer
 from ui.eval_tab import build_eval_tab
 from ui.library_tab import build_library_tab
 from ui.render import (
@@ -60,7 +61,8 @@ def model_choices(bot: Bot) -> list[tuple[str, str]]:
 
 
 def respond(bot: Bot, question: str, messages: Messages, turns: Turns, model: str,
-            top_k: int, temperature: float, *, fallback: bool = True) -> Iterator[Reply]:
+            top_k: int, temperature: float, *, fallback: bool = True,
+            on_answer: Callable[[Answer], None] | None = None) -> Iterator[Reply]:
     """Stream one answer into the chat; errors become readable chat messages. While the
     model is busy the message says where the question stands in line; past the setting
     ``fallback_after_s`` (unless ``fallback`` is off) the quick extractive answer comes at
@@ -89,6 +91,8 @@ def respond(bot: Bot, question: str, messages: Messages, turns: Turns, model: st
         messages[-1] = {"role": "assistant", "content": answer_message(answer)}
         turns = [*turns, ("user", question), ("assistant", answer.text)]
         redo = {"question": question, "model": model} if answer.fallback else None
+        if on_answer is not None:
+            on_answer(answer)
         yield (messages, sources_panel(answer, documents), turns, "",
                gr.update(visible=redo is not None), redo)
     except CitebotError as exc:
@@ -101,13 +105,14 @@ def respond(bot: Bot, question: str, messages: Messages, turns: Turns, model: st
 
 
 def ask_model_anyway(bot: Bot, redo: dict[str, str] | None, messages: Messages, turns: Turns,
-                     top_k: int, temperature: float) -> Iterator[Reply]:
+                     top_k: int, temperature: float,
+                     on_answer: Callable[[Answer], None] | None = None) -> Iterator[Reply]:
     """Replace the last quick answer with the model's own, waiting in line for it."""
     if not redo:
         yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.update(visible=False), None
         return
     yield from respond(bot, redo["question"], messages[:-2], turns[:-2], redo["model"], top_k,
-                       temperature, fallback=False)
+                       temperature, fallback=False, on_answer=on_answer)
 
 
 def shown_question(question: str) -> str:
@@ -155,6 +160,8 @@ def build_app(bot: Bot) -> gr.Blocks:
                         anyway = gr.Button(ASK_MODEL, elem_id="ask-model", size="sm",
                                            visible=False)
                         clear = gr.Button("Clear conversation", elem_id="clear", size="sm")
+                    last = gr.State(None)  # the last answer, for saving it as a test question
+                    build_case_panel(bot, last)
                     with gr.Accordion("Settings", open=False, elem_id="settings"):
                         model = gr.Dropdown(choices, value=bot.settings.model, label="Model",
                                             elem_id="model")
@@ -175,15 +182,21 @@ def build_app(bot: Bot) -> gr.Blocks:
         library_tab.select(library.load, None, library.outputs(), api_visibility="private")
 
         def on_ask(question: str, messages: Messages, turns_: Turns, model_: str, k: int,
-                   temp: float) -> Iterator[Reply]:
-            yield from respond(bot, question, messages, turns_, model_, k, temp)
+                   temp: float) -> Iterator[tuple[Any, ...]]:
+            got: list[Answer] = []
+            for reply in respond(bot, question, messages, turns_, model_, k, temp,
+                                 on_answer=got.append):
+                yield (*reply, last_answer(got[-1], turns_) if got else gr.skip())
 
         def on_anyway(redo_: dict[str, str] | None, messages: Messages, turns_: Turns, k: int,
-                      temp: float) -> Iterator[Reply]:
-            yield from ask_model_anyway(bot, redo_, messages, turns_, k, temp)
+                      temp: float) -> Iterator[tuple[Any, ...]]:
+            got: list[Answer] = []
+            for reply in ask_model_anyway(bot, redo_, messages, turns_, k, temp,
+                                          on_answer=got.append):
+                yield (*reply, last_answer(got[-1], turns_[:-2]) if got else gr.skip())
 
         inputs = [box, chat, turns, model, top_k, temperature]
-        outputs = [chat, sources, turns, box, anyway, redo]
+        outputs = [chat, sources, turns, box, anyway, redo, last]
         chat_events = {"api_visibility": "private", "concurrency_limit": ACTIVE_QUESTIONS,
                        "concurrency_id": "chat"}
         box.submit(on_ask, inputs, outputs, **chat_events)  # type: ignore[arg-type]
@@ -196,8 +209,8 @@ def build_app(bot: Bot) -> gr.Blocks:
 
         chat.example_select(pick, None, box, api_visibility="private").then(
             on_ask, inputs, outputs, **chat_events)  # type: ignore[arg-type]
-        clear.click(lambda: ([], sources_panel(None, {}), [], "", gr.update(visible=False), None),
-                    None, outputs, api_visibility="private")
+        clear.click(lambda: ([], sources_panel(None, {}), [], "", gr.update(visible=False), None,
+                             None), None, outputs, api_visibility="private")
 
         def ask(question: str, model: str = "", top_k: int = 0) -> dict[str, Any]:
             return ask_api(bot, question, model, top_k)

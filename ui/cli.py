@@ -26,6 +26,7 @@ from ui.cli_common import (
     user_errors,
 )
 from ui.cli_docs import docs
+from ui.cli_questions import questions as questions_group
 
 
 @click.group()
@@ -41,6 +42,7 @@ def main(ctx: click.Context, config: Path | None, verbose: bool) -> None:
 
 
 main.add_command(docs)
+main.add_command(questions_group)
 
 
 @main.command()
@@ -234,7 +236,8 @@ def _store_flags(flags: dict[str, Any]) -> dict[str, Any]:
 
 @main.command("eval")
 @click.option("--questions", type=click.Path(path_type=Path),
-              help="JSON Lines file (default: corpus/questions.jsonl).")
+              help="JSON Lines file (default: corpus/questions.jsonl), or 'library': the "
+                   "questions saved from the chat and drafted from your documents.")
 @click.option("--out", type=click.Path(path_type=Path),
               help="Folder for report.json and report.html (default: eval-report).")
 @click.option("--fail-under", multiple=True, metavar="METRIC=VALUE",
@@ -294,6 +297,8 @@ def question_set(path: Path, sample: int | None, seed: int) -> Any:
     """The questions file, or a stratified sample of it (see ``sample_questions``)."""
     from bot.evaluate import load_questions, sample_questions
 
+    if str(path) == "library":
+        return "library"  # the Bot reads it (and knows where it is)
     return sample_questions(load_questions(path), sample, seed) if sample else path
 
 
