@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     top_k: int = Field(5, ge=1, le=20, description="Passages given to the model.")
     temperature: float = Field(0.1, ge=0.0, le=2.0, description="Sampling temperature.")
     max_tokens: int = Field(200, ge=16, le=4096, description="Longest answer, in tokens.")
+    seed: int | None = Field(0, ge=0, description=(
+        "Sampling seed sent with each model request (llama.cpp and OpenAI honour it), so that "
+        "with temperature 0 a rerun gives the same answers. Unset: the server picks one."))
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused.")
     topic: str | None = Field(None, max_length=200, description=(
         "What the model is told the questions are about, e.g. 'PostgreSQL administration'. "

@@ -84,3 +84,17 @@ def test_unknown_embedder_and_model_name_the_value_and_the_choices(tmp_path: Pat
     with pytest.raises(ConfigError,
                        match=r"^unknown model 'gpt-9'; choose one of: local, openai, extractive$"):
         bot.ask("What is an LLM?")
+
+
+def test_seed_reaches_the_chat_request(tmp_path: Path) -> None:
+    from bot.backends.base import GenerationRequest
+    from bot.backends.openai_compat import OpenAICompatibleGenerator
+
+    request = GenerationRequest(messages=(), question="q", evidence=(), temperature=0.0)
+    toml = tmp_path / "citebot.toml"
+    toml.write_text("")
+    seeded = OpenAICompatibleGenerator.from_settings(
+        load_settings(environ={"CITEBOT_SEED": "7"}, config_file=toml))
+    assert seeded._chat_model(request)._default_params["seed"] == 7  # sent with each request
+    default = OpenAICompatibleGenerator.from_settings(load_settings(environ={}, config_file=toml))
+    assert default._chat_model(request)._default_params["seed"] == 0

@@ -32,6 +32,7 @@ class LocalGenerator:
         self.threads = settings.local_threads or None
         self.ctx = settings.local_ctx
         self.slots = settings.local_slots
+        self.seed = settings.seed
         self.concurrency = settings.local_slots  # questions beyond it wait in the Bot's line
         self._server: LlamaServer | None = None
         self._client: OpenAICompatibleGenerator | None = None
@@ -69,7 +70,8 @@ class LocalGenerator:
                 base_url = server.start()
                 self._server = server
                 self._client = OpenAICompatibleGenerator(base_url, "local", api_key=None,
-                                                         timeout=300.0, name=self.name)
+                                                         timeout=300.0, name=self.name,
+                                                         seed=self.seed)
             return self._client
 
     def warm_up(self) -> None:

@@ -22,7 +22,7 @@ class OpenAICompatibleGenerator:
 
     def __init__(self, base_url: str, model: str, *, api_key: str | None, timeout: float,
                  name: str = "openai", max_retries: int = 0,
-                 concurrency: int | None = None) -> None:
+                 concurrency: int | None = None, seed: int | None = None) -> None:
         self.name = name
         self.concurrency = concurrency  # None: the server takes every request at once
         self.base_url = base_url.rstrip("/")
@@ -30,12 +30,14 @@ class OpenAICompatibleGenerator:
         self._api_key = api_key
         self.timeout = timeout
         self.max_retries = max_retries
+        self.seed = seed  # sent with every request: reruns at temperature 0 agree
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OpenAICompatibleGenerator:
         key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
         return cls(settings.openai_base_url, settings.openai_model, api_key=key,
-                   timeout=settings.openai_timeout, concurrency=settings.openai_concurrency)
+                   timeout=settings.openai_timeout, concurrency=settings.openai_concurrency,
+                   seed=settings.seed)
 
     def check(self) -> Availability:
         import httpx
@@ -67,7 +69,7 @@ class OpenAICompatibleGenerator:
         return ChatOpenAI(base_url=self.base_url, model=self.model,
                           api_key=SecretStr(self._api_key or "none"),  # local servers take any
                           timeout=self.timeout, max_retries=self.max_retries,
-                          temperature=request.temperature,
+                          temperature=request.temperature, seed=self.seed,
                           max_completion_tokens=request.max_tokens, streaming=True,
                           stream_usage=True)  # token counts: what every answer costs
 
