@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, replace
 
 from bot.schema import Document
+from ingest.layout import fix_ligatures, join_wrapped, page_furniture
 
 _FLAGS = re.IGNORECASE | re.VERBOSE
 _BULLET = re.compile(r"^(?:[-*•·–]\s+|\d{1,3}[.)]\s+)")
@@ -78,8 +79,15 @@ def clean_document(doc: Document) -> Cleaned:
         rule(page)
     _above_title(page, doc.title)
     _footer_leftovers(page)
-    markdown = str(doc.metadata.get("suffix", "")).lower() in {".md", ".markdown"}
-    text = _normalise([ln for i, ln in enumerate(page.lines) if i not in page.dead], markdown)
+    suffix = str(doc.metadata.get("suffix", "")).lower()
+    if suffix == ".pdf":
+        page.dead.update(page_furniture(page.lines))
+    markdown = suffix in {".md", ".markdown"}
+    kept = [ln for i, ln in enumerate(page.lines) if i not in page.dead]
+    # HTML's lines are its blocks already (ingest.html): only its <pre> text has line breaks
+    # left, and those are code.
+    text = _normalise(kept if suffix in {".html", ".htm"} else join_wrapped(kept, markdown),
+                      markdown)
     removed = tuple(page.lines[i] for i in sorted(page.dead) if page.text[i])
     return Cleaned(document=replace(doc, text=text), removed=removed)
 
@@ -262,8 +270,9 @@ def _footer_leftovers(page: _Page) -> None:
 
 
 def _normalise(lines: list[str], markdown: bool) -> str:
-    """Strip trailing space and (outside Markdown) indentation; one blank line at most."""
-    lines = [ln.rstrip() if markdown else ln.strip() for ln in lines]
+    """Strip trailing space and (outside Markdown) indentation; one blank line at most;
+    ligatures spelled out."""
+    lines = [fix_ligatures(ln.rstrip() if markdown else ln.strip()) for ln in lines]
     if markdown:
         indents = [len(ln) - len(ln.lstrip()) for ln in lines if ln]
         cut = min(indents, default=0)
