@@ -139,11 +139,15 @@ class Bot:
         is busy with other questions this one waits its turn; with ``fallback_after_s``, a
         wait expected to be longer gets the extractive answer at once (``Answer.fallback``).
         """
-        for event in self.stream_waiting(question, history, model=model, top_k=top_k,
-                                         temperature=temperature, max_tokens=max_tokens,
-                                         cache=cache, fallback_after_s=fallback_after_s):
-            if not isinstance(event, Waiting):
-                yield event
+        events = self.stream_waiting(question, history, model=model, top_k=top_k,
+                                     temperature=temperature, max_tokens=max_tokens,
+                                     cache=cache, fallback_after_s=fallback_after_s)
+        try:
+            for event in events:
+                if not isinstance(event, Waiting):
+                    yield event
+        finally:  # a reader that stops early closes the answer at once (its cache flight)
+            events.close()
 
     def stream_waiting(self, question: str, history: Sequence[HistoryItem] = (), *,
                        model: str | None = None, top_k: int | None = None,
@@ -152,12 +156,26 @@ class Bot:
                        ) -> Iterator[Event | Waiting]:
         """:meth:`stream`, plus a :class:`Waiting` event about once a second while the
         question waits for the model: its place in line and the expected wait."""
-        ask = Ask(self.check_question(question), normalise_history(history),
-                  self.generator(model), top_k or self.settings.top_k,
-                  self.settings.temperature if temperature is None else temperature,
-                  max_tokens or self.settings.max_tokens)
+        ask = self._ask(question, history, model, top_k, temperature, max_tokens)
         use_cache = self.settings.answer_cache if cache is None else cache
         yield from self._answering.events(ask, use_cache, fallback_after_s)
+
+    def identical_running(self, question: str, history: Sequence[HistoryItem] = (), *,
+                          model: str | None = None, top_k: int | None = None,
+                          temperature: float | None = None, max_tokens: int | None = None
+                          ) -> bool:
+        """Whether the same question (same conversation and settings) is being answered
+        now: its answer will come from that one, so a server waits for it before taking one
+        of its answering places rather than holding a place while it waits."""
+        ask = self._ask(question, history, model, top_k, temperature, max_tokens)
+        return self._answering.identical_running(ask, self.settings.answer_cache)
+
+    def _ask(self, question: str, history: Sequence[HistoryItem], model: str | None,
+             top_k: int | None, temperature: float | None, max_tokens: int | None) -> Ask:
+        return Ask(self.check_question(question), normalise_history(history),
+                   self.generator(model), top_k or self.settings.top_k,
+                   self.settings.temperature if temperature is None else temperature,
+                   max_tokens or self.settings.max_tokens)
 
     def queue(self, model: str | None = None) -> ModelQueue | None:
         """The line of questions waiting for ``model``, or None for a backend that answers
