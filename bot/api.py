@@ -7,9 +7,10 @@
 
 from __future__ import annotations
 
+import collections.abc as abc
 import logging
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -129,7 +130,7 @@ class Bot:
                model: str | None = None, top_k: int | None = None,
                temperature: float | None = None, max_tokens: int | None = None,
                cache: bool | None = None, fallback_after_s: float | None = None
-               ) -> Iterator[Event]:
+               ) -> abc.Generator[Event, None, None]:
         """Yield the answer's text pieces as they are generated, then the final Answer.
 
         The final Answer is checked: its text may differ from the streamed draft when an
@@ -153,7 +154,7 @@ class Bot:
                        model: str | None = None, top_k: int | None = None,
                        temperature: float | None = None, max_tokens: int | None = None,
                        cache: bool | None = None, fallback_after_s: float | None = None
-                       ) -> Iterator[Event | Waiting]:
+                       ) -> abc.Generator[Event | Waiting, None, None]:
         """:meth:`stream`, plus a :class:`Waiting` event about once a second while the
         question waits for the model: its place in line and the expected wait."""
         ask = self._ask(question, history, model, top_k, temperature, max_tokens)

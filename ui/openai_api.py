@@ -12,7 +12,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Generator, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -143,7 +143,7 @@ class ChatAPI:
         await run_in_threadpool(self.bot.generator, call.backend)
         return call
 
-    def _events(self, call: ChatCall) -> Iterator[str | Answer]:
+    def _events(self, call: ChatCall) -> Generator[str | Answer, None, None]:
         return self.bot.stream(call.question, call.history, model=call.backend,
                                temperature=call.temperature, max_tokens=call.max_tokens)
 
@@ -155,12 +155,12 @@ class ChatAPI:
         assert final is not None, "Bot.stream always ends with an Answer"
         return failed(final)
 
-    def _chunks(self, call: ChatCall) -> Iterator[dict[str, Any]]:
+    def _chunks(self, call: ChatCall) -> Generator[dict[str, Any], None, None]:
         events = self._events(call)
         try:
             yield from chunks(call, events)
         finally:
-            events.close()  # type: ignore[attr-defined]
+            events.close()
 
     async def _sse(self, call: ChatCall, leave: Callable[[], None]) -> AsyncIterator[str]:
         """The stream; the answer is closed (its cache flight finished, its place given up)

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import AsyncIterator, Generator
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from starlette.concurrency import iterate_in_threadpool
 
 T = TypeVar("T")
 
 
-class _Stepped:
+class _Stepped(Generic[T]):
     """A generator stepped from any thread, one step at a time, that can be closed from any
     other: a close waits for the step under way (a running generator cannot be closed)."""
 
@@ -27,7 +27,7 @@ class _Stepped:
         self._lock = threading.Lock()
         self._closed = False
 
-    def __iter__(self) -> _Stepped:
+    def __iter__(self) -> _Stepped[T]:
         return self
 
     def __next__(self) -> T:
