@@ -65,8 +65,8 @@ def build_mcp(bot: Bot, gate: Gate) -> Any:
         try:
             call = parse_call(bot, {"model": model or DEFAULT_MODEL, "messages": messages})
         except UnknownModel:
-            raise InputError(f"model '{model}' does not exist; choose one of: "
-                             + ", ".join(model_names(bot))) from None
+            raise ToolError(f"model '{model}' does not exist; choose one of: "
+                            + ", ".join(model_names(bot))) from None
         except CitebotError as exc:
             raise ToolError(str(exc)) from None
         await wait_for_identical(bot, call)  # before a place, not holding one
