@@ -43,6 +43,9 @@ from bot.testset.library import (
 )
 
 log = logging.getLogger(__name__)
+HOSTED = "openai"
+HOSTED_OFF = ("not configured (no call made): set model = 'openai', openai_base_url or "
+              "OPENAI_API_KEY to use a hosted or OpenAI-compatible server")
 
 
 class Bot:
@@ -115,11 +118,21 @@ class Bot:
         rows = []
         for info in backends():
             try:
-                availability = self.generator(info.name).check()
+                availability = (self.generator(info.name).check() if self._may_check(info.name)
+                                else Availability(False, HOSTED_OFF))
             except CitebotError as exc:
                 availability = Availability(False, str(exc))
             rows.append((info.name, info.description, availability))
         return rows
+
+    def _may_check(self, name: str) -> bool:
+        """The hosted backend's check is an outbound call (to OpenAI's host by default): made
+        only when that backend is configured, never just to list the models."""
+        if name != HOSTED:
+            return True
+        s = self.settings
+        return (s.model == HOSTED or s.openai_api_key is not None
+                or s.openai_base_url != type(s).model_fields["openai_base_url"].default)
 
     # -- asking ------------------------------------------------------------------------------
     def retrieve(self, query: str, k: int | None = None) -> list[Passage]:

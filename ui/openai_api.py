@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from bot.api import Bot
+from bot.backends.base import Availability
 from bot.cache import STALL_S
 from bot.errors import (
     CitebotError,
@@ -50,6 +51,7 @@ log = logging.getLogger(__name__)
 INTERNAL_ERROR = "something went wrong inside citebot (it is logged); please try again"
 MAX_BODY_BYTES = 1_000_000
 IDENTICAL_POLL_S = 0.1
+MODELS_TTL_S = 30.0
 
 
 def refusal_response(refusal: Refusal) -> JSONResponse:
@@ -87,18 +89,27 @@ class ChatAPI:
     def __init__(self, bot: Bot, gate: Gate) -> None:
         self.bot = bot
         self.gate = gate
+        self._models: tuple[float, list[tuple[str, str, Availability]]] | None = None
 
     async def models(self, request: Request) -> Response:
         refused = self.gate.check(request.headers.get("authorization"))
         if refused:
             return refusal_response(refused)
-        rows = await run_in_threadpool(self.bot.models)
+        rows = await self._model_rows()
         ready = {name: (availability.ready, availability.detail) for name, _, availability in rows}
         data = [{"id": name, "object": "model", "created": 0, "owned_by": "citebot",
                  "citebot": {"backend": backend, "ready": ready.get(backend, (False, ""))[0],
                              "detail": ready.get(backend, (False, ""))[1]}}
                 for name, backend in model_names(self.bot).items()]
         return JSONResponse({"object": "list", "data": data})
+
+    async def _model_rows(self) -> list[tuple[str, str, Availability]]:
+        """The backends and whether each can run, checked at most every MODELS_TTL_S: a
+        check may be a call to another server, which a poller must not repeat each time."""
+        now = time.monotonic()
+        if self._models is None or now - self._models[0] > MODELS_TTL_S:
+            self._models = (now, await run_in_threadpool(self.bot.models))
+        return self._models[1]
 
     async def chat(self, request: Request) -> Response:
         refused = self.gate.check(request.headers.get("authorization"))

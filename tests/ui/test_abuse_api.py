@@ -6,9 +6,12 @@ timeout, so a regression shows as the case it re-opens, never as a hung run."""
 from __future__ import annotations
 
 import asyncio
+import http.server
 import json
+import threading
 import time
 from collections.abc import Iterator
+from typing import ClassVar
 
 import httpx
 import pytest
@@ -145,3 +148,38 @@ def test_with_only_an_api_key_the_key_signs_in_to_the_web_app(key_only: str) -> 
         assert web.post("/login", data={"username": "x", "password": SERVER_KEY}).is_success
         assert web.post("/gradio_api/call/ask", json={
             "data": ["What does RLHF stand for?", "", 0]}).status_code == 200
+
+
+class _Counting(http.server.BaseHTTPRequestHandler):
+    hits: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        _Counting.hits.append(self.path)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(b'{"object": "list", "data": []}')
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+def test_listing_models_makes_no_outbound_call_unless_the_hosted_backend_is_configured(
+        open_server: tuple[str, Bot], built_index: Settings) -> None:
+    url, _ = open_server
+    models = httpx.get(url + "/v1/models", timeout=30).json()["data"]
+    hosted = next(m for m in models if m["id"] == "citebot-openai")["citebot"]
+    assert not hosted["ready"] and "no call made" in hosted["detail"]
+    # Configured (a local OpenAI-compatible server): checked, once for many listings.
+    upstream = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Counting)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    settings = built_index.with_overrides(
+        port=free_port(), model="extractive",
+        openai_base_url=f"http://127.0.0.1:{upstream.server_address[1]}/v1")
+    try:
+        with launched(Bot(settings)) as configured:
+            for _ in range(5):
+                assert httpx.get(configured + "/v1/models", timeout=30).status_code == 200
+    finally:
+        upstream.shutdown()
+    assert 1 <= len(_Counting.hits) <= 2, _Counting.hits  # the app's start may check once
