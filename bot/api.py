@@ -7,9 +7,10 @@
 
 from __future__ import annotations
 
+import collections.abc as abc
 import logging
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,9 @@ from bot.testset.library import (
 )
 
 log = logging.getLogger(__name__)
+HOSTED = "openai"
+HOSTED_OFF = ("not configured (no call made): set model = 'openai', openai_base_url or "
+              "OPENAI_API_KEY to use a hosted or OpenAI-compatible server")
 
 
 class Bot:
@@ -114,11 +118,21 @@ class Bot:
         rows = []
         for info in backends():
             try:
-                availability = self.generator(info.name).check()
+                availability = (self.generator(info.name).check() if self._may_check(info.name)
+                                else Availability(False, HOSTED_OFF))
             except CitebotError as exc:
                 availability = Availability(False, str(exc))
             rows.append((info.name, info.description, availability))
         return rows
+
+    def _may_check(self, name: str) -> bool:
+        """The hosted backend's check is an outbound call (to OpenAI's host by default): made
+        only when that backend is configured, never just to list the models."""
+        if name != HOSTED:
+            return True
+        s = self.settings
+        return (s.model == HOSTED or s.openai_api_key is not None
+                or s.openai_base_url != type(s).model_fields["openai_base_url"].default)
 
     # -- asking ------------------------------------------------------------------------------
     def retrieve(self, query: str, k: int | None = None) -> list[Passage]:
@@ -129,7 +143,7 @@ class Bot:
                model: str | None = None, top_k: int | None = None,
                temperature: float | None = None, max_tokens: int | None = None,
                cache: bool | None = None, fallback_after_s: float | None = None
-               ) -> Iterator[Event]:
+               ) -> abc.Generator[Event, None, None]:
         """Yield the answer's text pieces as they are generated, then the final Answer.
 
         The final Answer is checked: its text may differ from the streamed draft when an
@@ -139,25 +153,43 @@ class Bot:
         is busy with other questions this one waits its turn; with ``fallback_after_s``, a
         wait expected to be longer gets the extractive answer at once (``Answer.fallback``).
         """
-        for event in self.stream_waiting(question, history, model=model, top_k=top_k,
-                                         temperature=temperature, max_tokens=max_tokens,
-                                         cache=cache, fallback_after_s=fallback_after_s):
-            if not isinstance(event, Waiting):
-                yield event
+        events = self.stream_waiting(question, history, model=model, top_k=top_k,
+                                     temperature=temperature, max_tokens=max_tokens,
+                                     cache=cache, fallback_after_s=fallback_after_s)
+        try:
+            for event in events:
+                if not isinstance(event, Waiting):
+                    yield event
+        finally:  # a reader that stops early closes the answer at once (its cache flight)
+            events.close()
 
     def stream_waiting(self, question: str, history: Sequence[HistoryItem] = (), *,
                        model: str | None = None, top_k: int | None = None,
                        temperature: float | None = None, max_tokens: int | None = None,
                        cache: bool | None = None, fallback_after_s: float | None = None
-                       ) -> Iterator[Event | Waiting]:
+                       ) -> abc.Generator[Event | Waiting, None, None]:
         """:meth:`stream`, plus a :class:`Waiting` event about once a second while the
         question waits for the model: its place in line and the expected wait."""
-        ask = Ask(self.check_question(question), normalise_history(history),
-                  self.generator(model), top_k or self.settings.top_k,
-                  self.settings.temperature if temperature is None else temperature,
-                  max_tokens or self.settings.max_tokens)
+        ask = self._ask(question, history, model, top_k, temperature, max_tokens)
         use_cache = self.settings.answer_cache if cache is None else cache
         yield from self._answering.events(ask, use_cache, fallback_after_s)
+
+    def identical_running(self, question: str, history: Sequence[HistoryItem] = (), *,
+                          model: str | None = None, top_k: int | None = None,
+                          temperature: float | None = None, max_tokens: int | None = None
+                          ) -> bool:
+        """Whether the same question (same conversation and settings) is being answered
+        now: its answer will come from that one, so a server waits for it before taking one
+        of its answering places rather than holding a place while it waits."""
+        ask = self._ask(question, history, model, top_k, temperature, max_tokens)
+        return self._answering.identical_running(ask, self.settings.answer_cache)
+
+    def _ask(self, question: str, history: Sequence[HistoryItem], model: str | None,
+             top_k: int | None, temperature: float | None, max_tokens: int | None) -> Ask:
+        return Ask(self.check_question(question), normalise_history(history),
+                   self.generator(model), top_k or self.settings.top_k,
+                   self.settings.temperature if temperature is None else temperature,
+                   max_tokens or self.settings.max_tokens)
 
     def queue(self, model: str | None = None) -> ModelQueue | None:
         """The line of questions waiting for ``model``, or None for a backend that answers

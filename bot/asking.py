@@ -78,6 +78,10 @@ class Answering:
         finally:  # also when the reader stops early: waiters must not wait for nothing
             self._cache.finish(found, final if final is not None and cacheable(final) else None)
 
+    def identical_running(self, ask: Ask, use_cache: bool) -> bool:
+        """Whether an identical question is under way, so that this one would wait for it."""
+        return use_cache and self._cache.busy(self._cache_key(ask))
+
     def queue(self, generator: Generator) -> ModelQueue | None:
         """The line for ``generator``; None when it answers any number at once."""
         capacity = getattr(generator, "concurrency", None)

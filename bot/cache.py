@@ -77,6 +77,13 @@ class AnswerCache:
             running.done.wait(STALL_S / 10)
             # Finished: loop to take its answer, or to lead if it failed or stalled.
 
+    def busy(self, key: CacheKey) -> bool:
+        """Whether an identical question is being answered right now (and has not stalled):
+        a caller can wait for it without taking an answering place (issue 24, item 1)."""
+        with self._lock:
+            running = self._running.get(key)
+            return running is not None and not running.stalled()
+
     def finish(self, flight: Flight, answer: Answer | None) -> None:
         """Store the leader's answer (None: it failed, nothing stored) and wake the waiters."""
         with self._lock:

@@ -8,6 +8,7 @@ supporting quote highlighted and the whole article one click away, sit beside it
 from __future__ import annotations
 
 import dataclasses
+import hmac
 import logging
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -219,6 +220,27 @@ def build_app(bot: Bot) -> gr.Blocks:
     return app
 
 
+KEY_LOGIN = ("This citebot is protected by its API key: sign in with any name and the key "
+             "(CITEBOT_API_KEY) as the password.")
+
+
+def web_login(settings: Any) -> tuple[Any, str | None]:
+    """Gradio's login, which guards every route of the web app (its queue, uploads, /ask
+    and the Evaluation tab included): the configured name and password; with only an API
+    key set, the key as the password (issue 24, item 4: the key must protect the Library
+    too, not only /v1); with neither, none (the loopback default)."""
+    if settings.auth_username and settings.auth_password:
+        return (settings.auth_username, settings.auth_password.get_secret_value()), None
+    if settings.api_key:
+        key = settings.api_key.get_secret_value().encode()
+
+        def key_as_password(_username: str, password: str) -> bool:
+            return hmac.compare_digest(password.encode(), key)
+
+        return key_as_password, KEY_LOGIN
+    return None, None
+
+
 def launch(app: gr.Blocks, bot: Bot, *, block: bool = True, quiet: bool = False) -> Any:
     """Serve with a queue (several users at once; a full queue says so) on the configured
     address, with a login when a username and password are set. The /v1 API and the MCP
@@ -227,13 +249,12 @@ def launch(app: gr.Blocks, bot: Bot, *, block: bool = True, quiet: bool = False)
 
     settings = bot.settings
     routes, lifespan = endpoints(bot)
-    auth = None
-    if settings.auth_username and settings.auth_password:
-        auth = (settings.auth_username, settings.auth_password.get_secret_value())
+    auth, auth_message = web_login(settings)
     app.queue(default_concurrency_limit=2, max_size=settings.queue_size)
     theme = gr.themes.Default(font=["system-ui", "sans-serif"],  # no web fonts: nothing leaves
                               font_mono=["ui-monospace", "monospace"])
     return app.launch(server_name=settings.host, server_port=settings.port, auth=auth,
+                      auth_message=auth_message,
                       share=False, prevent_thread_lock=not block, quiet=quiet, theme=theme,
                       css=CSS, js=CLICK_JS, footer_links=["api"],
                       # A safety net only: files a little over max_upload_bytes must reach the

@@ -21,7 +21,7 @@ from bot.api import Bot
 from bot.errors import CitebotError, InputError
 from bot.schema import Passage
 from ui.api_access import Gate, QueueFull
-from ui.openai_api import Lifespan, refusal_response
+from ui.openai_api import Lifespan, refusal_response, wait_for_identical
 from ui.openai_schema import DEFAULT_MODEL, UnknownModel, extension, model_names, parse_call
 
 PATH = "/mcp"
@@ -52,6 +52,7 @@ def passage_dict(passage: Passage) -> dict[str, Any]:
 def build_mcp(bot: Bot, gate: Gate) -> Any:
     """The MCPServer with the two tools; each call takes a place in the gate's queue."""
     from mcp.server.mcpserver import MCPServer
+    from mcp.server.mcpserver.exceptions import ToolError
 
     server = MCPServer("citebot", instructions="Answers from the indexed documents with "
                        "citations; `search` finds passages, `ask` answers from them.")
@@ -61,14 +62,19 @@ def build_mcp(bot: Bot, gate: Gate) -> Any:
         # The same validation as /v1 (roles, limits, cleaning, model names), on the same
         # messages a chat-completions client would send.
         messages = [*(history or ()), {"role": "user", "content": question}]
+        try:
+            call = parse_call(bot, {"model": model or DEFAULT_MODEL, "messages": messages})
+        except UnknownModel:
+            raise ToolError(f"model '{model}' does not exist; choose one of: "
+                            + ", ".join(model_names(bot))) from None
+        except CitebotError as exc:
+            raise ToolError(str(exc)) from None
+        await wait_for_identical(bot, call)  # before a place, not holding one
         async with _queued(gate):
-            try:
-                call = parse_call(bot, {"model": model or DEFAULT_MODEL, "messages": messages})
-            except UnknownModel:
-                raise InputError(f"model '{model}' does not exist; choose one of: "
-                                 + ", ".join(model_names(bot))) from None
             answer = await run_in_threadpool(bot.ask, call.question, call.history,
                                              model=call.backend)
+        if answer.error and not answer.text:  # a failed model is an error, not an answer
+            raise ToolError(f"the model failed: {answer.error}")
         return extension(answer)
 
     async def search(query: str, k: int = 5) -> dict[str, Any]:

@@ -8,19 +8,23 @@ comes from the same ``Bot.stream`` the chat uses. Errors are OpenAI-shaped
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+import time
+from collections.abc import AsyncIterator, Callable, Generator, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from starlette.background import BackgroundTask
-from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from bot.api import Bot
+from bot.backends.base import Availability
+from bot.cache import STALL_S
 from bot.errors import (
     CitebotError,
     ConfigError,
@@ -41,10 +45,13 @@ from ui.openai_schema import (
     model_names,
     parse_call,
 )
+from ui.streams import closing_stream
 
 log = logging.getLogger(__name__)
 INTERNAL_ERROR = "something went wrong inside citebot (it is logged); please try again"
 MAX_BODY_BYTES = 1_000_000
+IDENTICAL_POLL_S = 0.1
+MODELS_TTL_S = 30.0
 
 
 def refusal_response(refusal: Refusal) -> JSONResponse:
@@ -82,18 +89,27 @@ class ChatAPI:
     def __init__(self, bot: Bot, gate: Gate) -> None:
         self.bot = bot
         self.gate = gate
+        self._models: tuple[float, list[tuple[str, str, Availability]]] | None = None
 
     async def models(self, request: Request) -> Response:
         refused = self.gate.check(request.headers.get("authorization"))
         if refused:
             return refusal_response(refused)
-        rows = await run_in_threadpool(self.bot.models)
+        rows = await self._model_rows()
         ready = {name: (availability.ready, availability.detail) for name, _, availability in rows}
         data = [{"id": name, "object": "model", "created": 0, "owned_by": "citebot",
                  "citebot": {"backend": backend, "ready": ready.get(backend, (False, ""))[0],
                              "detail": ready.get(backend, (False, ""))[1]}}
                 for name, backend in model_names(self.bot).items()]
         return JSONResponse({"object": "list", "data": data})
+
+    async def _model_rows(self) -> list[tuple[str, str, Availability]]:
+        """The backends and whether each can run, checked at most every MODELS_TTL_S: a
+        check may be a call to another server, which a poller must not repeat each time."""
+        now = time.monotonic()
+        if self._models is None or now - self._models[0] > MODELS_TTL_S:
+            self._models = (now, await run_in_threadpool(self.bot.models))
+        return self._models[1]
 
     async def chat(self, request: Request) -> Response:
         refused = self.gate.check(request.headers.get("authorization"))
@@ -107,10 +123,12 @@ class ChatAPI:
         if refused:
             return refusal_response(refused)
         if call.stream:
-            return StreamingResponse(self._sse(call), media_type="text/event-stream",
+            leave = _Once(self.gate.leave)  # the stream's end, or the response's, if never run
+            return StreamingResponse(self._sse(call, leave), media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache"},
-                                     background=BackgroundTask(self.gate.leave))
+                                     background=BackgroundTask(leave))
         try:
+            await wait_for_identical(self.bot, call)
             async with self.gate.running():
                 answer = await run_in_threadpool(self._answer, call)
         except Exception as exc:
@@ -128,12 +146,15 @@ class ChatAPI:
             body = json.loads(raw)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise InputError(f"the request body is not valid JSON: {exc}") from None
+        except RecursionError:
+            raise InputError("the request body is JSON nested too deeply to read; send a "
+                             "chat-completions body (messages is a list of objects)") from None
         call = parse_call(self.bot, body)
         # Fail before any byte of a stream is sent, so the status code can still say why.
         await run_in_threadpool(self.bot.generator, call.backend)
         return call
 
-    def _events(self, call: ChatCall) -> Iterator[str | Answer]:
+    def _events(self, call: ChatCall) -> Generator[str | Answer, None, None]:
         return self.bot.stream(call.question, call.history, model=call.backend,
                                temperature=call.temperature, max_tokens=call.max_tokens)
 
@@ -145,14 +166,51 @@ class ChatAPI:
         assert final is not None, "Bot.stream always ends with an Answer"
         return failed(final)
 
-    async def _sse(self, call: ChatCall) -> AsyncIterator[str]:
-        async with self.gate.running():
-            try:
-                async for chunk in iterate_in_threadpool(chunks(call, self._events(call))):
-                    yield f"data: {json.dumps(chunk)}\n\n"
-            except Exception as exc:  # the status is sent; the error goes in the stream
-                yield f"data: {bytes(error_response(exc).body).decode()}\n\n"
-            yield "data: [DONE]\n\n"
+    def _chunks(self, call: ChatCall) -> Generator[dict[str, Any], None, None]:
+        events = self._events(call)
+        try:
+            yield from chunks(call, events)
+        finally:
+            events.close()
+
+    async def _sse(self, call: ChatCall, leave: Callable[[], None]) -> AsyncIterator[str]:
+        """The stream; the answer is closed (its cache flight finished, its place given up)
+        however the stream ends, a client that went away included."""
+        try:
+            await wait_for_identical(self.bot, call)
+            async with self.gate.running():
+                try:
+                    async for chunk in closing_stream(self._chunks(call)):
+                        yield f"data: {json.dumps(chunk)}\n\n"
+                except Exception as exc:  # the status is sent; the error goes in the stream
+                    yield f"data: {bytes(error_response(exc).body).decode()}\n\n"
+                yield "data: [DONE]\n\n"
+        finally:
+            leave()
+
+
+class _Once:
+    """``action`` run at most once, however many of its callers end."""
+
+    def __init__(self, action: Callable[[], None]) -> None:
+        self._action: Callable[[], None] | None = action
+
+    def __call__(self) -> None:
+        action, self._action = self._action, None
+        if action is not None:
+            action()
+
+
+async def wait_for_identical(bot: Bot, call: ChatCall) -> None:
+    """Wait, without an answering place, while the same question is being answered (its
+    answer will be this one's, from the cache): a waiter holding one of the few places would
+    keep unrelated questions out for as long as that answer takes. Bounded by the cache's
+    stall timer, after which this question answers itself."""
+    deadline = time.monotonic() + STALL_S
+    while time.monotonic() < deadline and await run_in_threadpool(
+            bot.identical_running, call.question, call.history, model=call.backend,
+            temperature=call.temperature, max_tokens=call.max_tokens):
+        await asyncio.sleep(IDENTICAL_POLL_S)
 
 
 def api_routes(bot: Bot, gate: Gate) -> list[BaseRoute]:

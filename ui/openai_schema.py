@@ -48,12 +48,18 @@ class _Message(BaseModel):
     content: str | list[dict[str, Any]] | None = None
 
 
+class _StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    include_usage: bool = False
+
+
 class _Request(BaseModel):
     # Unknown OpenAI parameters (stop, seed, tools, ...) are accepted and ignored.
     model_config = ConfigDict(extra="allow")
     model: str = DEFAULT_MODEL
     messages: list[_Message] = Field(min_length=1, max_length=MAX_MESSAGES)
     stream: bool = False
+    stream_options: _StreamOptions | None = None
     temperature: float | None = Field(None, ge=0.0, le=2.0)
     top_p: float | None = Field(None, ge=0.0, le=1.0)
     max_tokens: int | None = Field(None, ge=1)
@@ -72,6 +78,7 @@ class ChatCall:
     stream: bool
     temperature: float | None
     max_tokens: int | None
+    include_usage: bool = False  # stream_options.include_usage: a last chunk with `usage`
 
 
 def model_names(bot: Bot) -> dict[str, str]:
@@ -106,7 +113,9 @@ def parse_call(bot: Bot, body: Any) -> ChatCall:
     return ChatCall(model=request.model, backend=backend, question=question,
                     history=history, stream=request.stream, temperature=request.temperature,
                     max_tokens=None if tokens is None else min(max(tokens, MIN_TOKENS),
-                                                               MAX_TOKENS))
+                                                               MAX_TOKENS),
+                    include_usage=bool(request.stream_options
+                                       and request.stream_options.include_usage))
 
 
 def _conversation(bot: Bot, messages: Sequence[_Message]) -> tuple[str, tuple[Turn, ...]]:
@@ -142,7 +151,12 @@ def _text(message: _Message, index: int) -> str:
         if part.get("type") != "text":
             raise InputError(f"messages[{index}] holds a '{part.get('type')}' part; citebot "
                              "reads text only")
-        parts.append(str(part.get("text", "")))
+        text = part.get("text", "")
+        if not isinstance(text, str):
+            raise InputError(f"messages[{index}] holds a text part whose 'text' is "
+                             f"{type(text).__name__} {json.dumps(text)[:80]}, not a string: "
+                             "send the question as a JSON string")
+        parts.append(text)
     return "\n".join(parts)
 
 
@@ -193,7 +207,15 @@ def completion(call: ChatCall, answer: Answer) -> dict[str, Any]:
     message = {"role": "assistant", "content": reply_text(answer), EXTENSION: extension(answer)}
     return {**_envelope(call, "chat.completion", _new_id()),
             "choices": [{"index": 0, "message": message, "finish_reason": "stop",
-                         "logprobs": None}]}
+                         "logprobs": None}], "usage": usage(answer)}
+
+
+def usage(answer: Answer) -> dict[str, int]:
+    """OpenAI's token counts, from the server's own (``Answer.tokens``; 0 when no model
+    was asked, as for a cached or extractive answer)."""
+    prompt, completion_ = answer.tokens.get("prompt", 0), answer.tokens.get("generated", 0)
+    return {"prompt_tokens": prompt, "completion_tokens": completion_,
+            "total_tokens": prompt + completion_}
 
 
 def chunks(call: ChatCall, events: Iterator[str | Answer]) -> Iterator[dict[str, Any]]:
@@ -216,6 +238,8 @@ def chunks(call: ChatCall, events: Iterator[str | Answer]) -> Iterator[dict[str,
         for piece in _pieces(failed(event)):
             yield chunk({"content": piece})
         yield chunk({EXTENSION: extension(event)}, "stop")
+        if call.include_usage:  # as OpenAI sends it: no choices, the counts
+            yield {**head, "choices": [], "usage": usage(event)}
 
 
 def _pieces(answer: Answer) -> list[str]:
