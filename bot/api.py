@@ -250,11 +250,13 @@ class Bot:
         """Every indexed document: title, file, type, chunks, size, when added and updated."""
         return self._live.current().documents()
 
-    def add_documents(self, paths: Sequence[Path | str], *,
+    def add_documents(self, paths: Sequence[Path | str] | Path | str, *,
                       progress: CatalogProgress | None = None) -> IngestReport:
         """Copy files into the library folder and index them; one result per file (added,
         updated, unchanged or skipped with the reason). Answers keep coming from the
         previous contents until the new ones are stored."""
+        if isinstance(paths, str | Path):  # one path, not a sequence of its characters
+            paths = [paths]
         report = find_ingester().add_files(self.settings, [Path(p) for p in paths],
                                            progress=progress)
         self._live.invalidate()

@@ -48,6 +48,12 @@ class Settings(BaseSettings):
     chunk_size: int = Field(800, ge=200, le=8000, description="Target chunk length, characters.")
     chunk_overlap: int = Field(120, ge=0, description="Overlap between chunks, characters.")
     max_file_bytes: int = Field(5_000_000, ge=1, description="Larger input files are refused.")
+    max_pdf_pages: int = Field(2000, ge=1, description="PDFs with more pages are refused.")
+    max_pdf_page_bytes: int = Field(1_000_000, ge=1_000, description=(
+        "Most decoded content-stream bytes of one PDF page (real pages hold ~20 KB); a 19 KB "
+        "PDF can unpack to MBs per page that take minutes to read, so larger ones are refused."))
+    max_pdf_seconds: float = Field(20.0, gt=0, le=3600, description=(
+        "Time budget for reading the text out of one PDF, checked between pages."))
     # The Library: documents added from the web app or the API
     library_dir: Path | None = Field(None, description=(
         "Where uploaded files are kept, named by content hash (default: <data_dir>/library)."))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
@@ -125,6 +126,10 @@ def _checked_bytes(path: Path, limit: int) -> bytes:
         raise InputError(f"{name}: the type '{suffix or '(none)'}' is not supported; upload "
                          f"{' '.join(SUFFIXES)} files")
     try:
+        mode = path.lstat().st_mode
+        if not stat.S_ISREG(mode):  # a FIFO would hang the read holding the write lock
+            what = "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file"
+            raise InputError(f"{name} is {what}; upload the file itself")
         size = path.stat().st_size
         if size > limit:
             raise InputError(f"{name} is larger than the upload limit of {limit:,} bytes "

@@ -8,6 +8,7 @@ import io
 import json
 import logging
 import re
+import time
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -43,11 +44,26 @@ class LoadResult:
     problems: tuple[FileProblem, ...]
 
 
+@dataclass(frozen=True)
+class PdfLimits:
+    """How much work one PDF may cost: its size on disk says little (a 19 KB file can unpack
+    to 24 MB of page content that takes minutes to parse)."""
+
+    pages: int = 2000
+    page_bytes: int = 1_000_000
+    seconds: float = 20.0
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> PdfLimits:
+        return cls(settings.max_pdf_pages, settings.max_pdf_page_bytes, settings.max_pdf_seconds)
+
+
 class _Skip(Exception):
     """Internal: this file cannot be used; the message is the FileProblem reason."""
 
 
-def load_documents(paths: Sequence[Path], *, max_file_bytes: int = 5_000_000) -> LoadResult:
+def load_documents(paths: Sequence[Path], *, max_file_bytes: int = 5_000_000,
+                   pdf_limits: PdfLimits = PdfLimits()) -> LoadResult:
     """Load text, Markdown, HTML and PDF files, and folders of them, as documents.
 
     Args:
@@ -55,6 +71,8 @@ def load_documents(paths: Sequence[Path], *, max_file_bytes: int = 5_000_000) ->
             .pdf files (sorted; hidden files and folders skipped). A ``metadata.json`` in a
             file's folder may give its ``doc_id``, ``title``, ``publisher`` and ``author``.
         max_file_bytes: Files larger than this are skipped with a problem.
+        pdf_limits: PDFs with more pages, a page of more content, or slower to read are
+            skipped with a problem.
 
     Returns:
         The documents and one problem per file that could not be used (missing, unreadable,
@@ -69,7 +87,7 @@ def load_documents(paths: Sequence[Path], *, max_file_bytes: int = 5_000_000) ->
             continue  # the same file reached twice (a folder and a file inside it)
         seen.add(path.resolve())
         try:
-            doc = _load_file(path, meta, max_file_bytes)
+            doc = _load_file(path, meta, max_file_bytes, pdf_limits)
         except _Skip as exc:
             problems.append(FileProblem(str(path), str(exc)))
             continue
@@ -143,12 +161,13 @@ def _read_metadata(folder: Path, problems: list[FileProblem]) -> Metadata:
             for name, entry in data.items()}
 
 
-def _load_file(path: Path, meta: Mapping[str, str], max_bytes: int) -> Document:
+def _load_file(path: Path, meta: Mapping[str, str], max_bytes: int,
+               limits: PdfLimits) -> Document:
     data = _read_bytes(path, max_bytes)
     suffix = path.suffix.lower()
     extra: dict[str, Any] = {}
     if suffix == ".pdf":
-        text, title, extra["pages"] = _pdf_text(path, data)
+        text, title, extra["pages"] = _pdf_text(path, data, limits)
     else:
         _check_is_text(path, data)
         text = _decode(path, data)
@@ -159,7 +178,7 @@ def _load_file(path: Path, meta: Mapping[str, str], max_bytes: int) -> Document:
             found = _MD_TITLE.search(text)
             title = found.group(1).rstrip(" \t#") if found else ""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if not text.strip():
+    if not _visible(text):
         raise _Skip(f"{path} has no text in it (only whitespace or markup); "
                     "add content to it or remove it from the corpus.")
     doc_id = meta.get("doc_id", "")
@@ -211,7 +230,7 @@ def _decode(path: Path, data: bytes) -> str:
                     f"{exc.start}); re-save it with UTF-8 encoding.") from exc
 
 
-def _pdf_text(path: Path, data: bytes) -> tuple[str, str, int]:
+def _pdf_text(path: Path, data: bytes, limits: PdfLimits) -> tuple[str, str, int]:
     from pypdf import PdfReader  # imported here: only PDF files pay for it
 
     if b"%PDF-" not in data[:1024]:
@@ -220,7 +239,7 @@ def _pdf_text(path: Path, data: bytes) -> tuple[str, str, int]:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise _Skip(f"{path} is password-protected; save an unprotected copy.")
-        pages = [(page.extract_text() or "").strip("\n") for page in reader.pages]
+        pages = _pages_text(path, reader, limits)
         title = str(reader.metadata.get("/Title") or "") if reader.metadata else ""
     except _Skip:
         raise
@@ -231,6 +250,36 @@ def _pdf_text(path: Path, data: bytes) -> tuple[str, str, int]:
         raise _Skip(f"{path} has no extractable text ({len(pages)} page(s); it may be scanned "
                     "images or damaged); run OCR on it or export it again.")
     return "\n\n".join(pages), title, len(pages)
+
+
+def _pages_text(path: Path, reader: Any, limits: PdfLimits) -> list[str]:
+    """Each page's text, refusing before the work a page would cost is spent (its decoded
+    content is measured first, in milliseconds) and when the time budget runs out."""
+    count = len(reader.pages)
+    if count > limits.pages:
+        raise _Skip(f"{path} has {count:,} pages, over the limit of {limits.pages:,}; split it "
+                    "into smaller PDFs or raise the setting max_pdf_pages.")
+    started, pages = time.monotonic(), []
+    for number, page in enumerate(reader.pages, start=1):
+        contents = page.get_contents()
+        size = 0 if contents is None else len(contents.get_data())
+        if size > limits.page_bytes:
+            raise _Skip(f"{path} page {number} holds {size:,} bytes of content, over the limit "
+                        f"of {limits.page_bytes:,} (real pages hold about 20 KB); re-export or "
+                        "print it to PDF again, or raise the setting max_pdf_page_bytes.")
+        if time.monotonic() - started > limits.seconds:
+            raise _Skip(f"{path} took over {limits.seconds:g} s to read ({number - 1} of {count} "
+                        "pages); split it into smaller PDFs or raise the setting "
+                        "max_pdf_seconds.")
+        pages.append((page.extract_text() or "").strip("\n"))
+    return pages
+
+
+def _visible(text: str) -> bool:
+    """Whether ``text`` has a character a reader can see: zero-width spaces, joiners and
+    other format characters are not text to index."""
+    return any(not c.isspace() and unicodedata.category(c) not in ("Cf", "Cc", "Zs")
+               for c in text)
 
 
 def _shorten(text: str, limit: int = 80) -> str:

@@ -24,7 +24,7 @@ from bot.settings import Settings
 from bot.store import IndexInfo, Store, chunk_metadata, connect, writing
 from ingest.chunk import chunk_document
 from ingest.clean import clean_document
-from ingest.load import FileProblem, load_documents
+from ingest.load import FileProblem, PdfLimits, load_documents
 
 log = logging.getLogger(__name__)
 Embed = Callable[[Sequence[str]], list[list[float]]]
@@ -51,7 +51,8 @@ def ingest_corpus(settings: Settings, paths: Sequence[Path] | None = None, *,
     """
     started = time.perf_counter()
     roots = [Path(p) for p in (paths or settings.corpus)]
-    loaded = load_documents(roots, max_file_bytes=settings.max_file_bytes)
+    loaded = load_documents(roots, max_file_bytes=settings.max_file_bytes,
+                            pdf_limits=PdfLimits.from_settings(settings))
     docs = [clean_document(d).document for d in loaded.documents]
     chunks = {d.doc_id: chunk_document(d, chunk_size=settings.chunk_size,
                                        chunk_overlap=settings.chunk_overlap) for d in docs}

@@ -3,6 +3,7 @@ real embedder, real embedded Chroma, extractive answers over a private copy of t
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -189,3 +190,19 @@ def test_reindex_brings_back_a_removed_corpus_document_and_keeps_uploads(
     assert statuses["nosql-at-scale"] == "unchanged"  # the library folder is part of it
     assert {d.doc_id for d in bot.documents()} >= {"revechat-llm-vs-genai", "nosql-at-scale"}
     assert bot.store.count() == sum(d.chunks for d in bot.documents())
+
+
+def test_a_fifo_a_symlink_and_a_bare_str_path_are_handled(index_copy: Settings,
+                                                          tmp_path: Path) -> None:
+    bot = Bot(index_copy)
+    before = (bot.documents(), bot.store.count(), library_files(index_copy))
+    fifo = tmp_path / "pipe.md"
+    os.mkfifo(fifo)  # reading it would block for ever, holding the write lock
+    link = tmp_path / "link.md"
+    link.symlink_to(SECOND_CORPUS / "sql-vs-nosql-guide.md")
+    reasons = {r.name: r.reason for r in bot.add_documents([fifo, link]).files}
+    assert reasons["pipe.md"] == "pipe.md is not a regular file; upload the file itself"
+    assert reasons["link.md"] == "link.md is a symbolic link; upload the file itself"
+    assert (bot.documents(), bot.store.count(), library_files(index_copy)) == before
+    (result,) = bot.add_documents(str(ARTICLE)).files  # one path as a str, not its letters
+    assert (result.status, result.doc_id) == ("added", "nosql-at-scale")

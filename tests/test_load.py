@@ -5,13 +5,15 @@ from __future__ import annotations
 import io
 import json
 import os
+import time
+import zlib
 from pathlib import Path
 
 import pytest
 from pypdf import PdfWriter
-from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject, StreamObject
 
-from ingest.load import FileProblem, LoadResult, load_documents, slugify
+from ingest.load import FileProblem, LoadResult, PdfLimits, load_documents, slugify
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 
@@ -281,3 +283,49 @@ def test_seed_corpus_loads_with_its_metadata() -> None:
     assert by_id["aipro-genai-vs-llms"].metadata["publisher"] == "AI-PRO"
     for doc in result.documents:
         assert doc.text == Path(doc.source).read_text(encoding="utf-8")  # verbatim
+
+
+def amplified_pdf(pages: int = 4, content_bytes: int = 6_000_000) -> bytes:
+    """A ~19 KB PDF whose pages share one Flate stream that unpacks to ``content_bytes``."""
+    writer = PdfWriter()
+    font = DictionaryObject({NameObject("/Type"): NameObject("/Font"),
+                             NameObject("/Subtype"): NameObject("/Type1"),
+                             NameObject("/BaseFont"): NameObject("/Helvetica")})
+    fonts = DictionaryObject({NameObject("/F1"): writer._add_object(font)})
+    line = b"(Amplified words fill this page again and again) Tj T* "
+    stream = StreamObject()
+    stream._data = zlib.compress(b"BT /F1 12 Tf 72 720 Td 14 TL "
+                                 + line * (content_bytes // len(line)) + b"ET", 9)
+    stream[NameObject("/Filter")] = NameObject("/FlateDecode")
+    shared = writer._add_object(stream)
+    for _ in range(pages):
+        page = writer.add_blank_page(width=612, height=792)
+        page[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): fonts})
+        page[NameObject("/Contents")] = shared
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def test_an_amplified_pdf_is_refused_within_seconds(tmp_path: Path) -> None:
+    data = amplified_pdf()
+    assert len(data) < 25_000  # tiny on disk: the size limit alone lets it through
+    path = write(tmp_path / "amplified.pdf", data)
+    started = time.monotonic()
+    problem = only_problem(load_documents([path]), path)
+    assert time.monotonic() - started < 5  # unbounded: ~45 s a page here
+    assert "page 1 holds 5,999" in problem.reason and "max_pdf_page_bytes" in problem.reason
+
+
+def test_pdf_page_count_and_time_budget_are_limits(tmp_path: Path) -> None:
+    path = write(tmp_path / "many.pdf", amplified_pdf(pages=5, content_bytes=200_000))
+    problem = only_problem(load_documents([path], pdf_limits=PdfLimits(pages=4)), path)
+    assert "has 5 pages, over the limit of 4" in problem.reason
+    slow = PdfLimits(seconds=0.01)  # 200 KB a page takes about a second to parse
+    problem = only_problem(load_documents([path], pdf_limits=slow), path)
+    assert "took over 0.01 s to read" in problem.reason and "max_pdf_seconds" in problem.reason
+
+
+def test_a_file_of_only_zero_width_spaces_has_no_text(tmp_path: Path) -> None:
+    path = write(tmp_path / "blank.md", "\u200b\u200c\u200d\ufeff\n\u2060 " * 50)
+    assert "has no text in it" in only_problem(load_documents([path]), path).reason

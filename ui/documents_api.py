@@ -94,6 +94,10 @@ async def _save(upload: UploadFile, folder: Path, limit: int) -> Path:
     if not name or name.startswith("."):
         raise InputError(f"an uploaded file has no usable name ({upload.filename!r}); give "
                          "each file a name like notes.md")
+    if "\x00" in name or len(name.encode()) > 255:
+        raise InputError(f"an uploaded file name is not usable ({name[:60]!r}"
+                         f"{'...' if len(name) > 60 else ''}): it has a NUL byte or is over "
+                         "255 bytes; rename the file to a short name like notes.md")
     folder.mkdir()
     path = folder / name
     written = 0
