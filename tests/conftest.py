@@ -106,6 +106,21 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
 
 
 @pytest.fixture(scope="session")
+def model_server() -> Iterator[str]:
+    """`python -m bot.backends.llama_server` in its own process with the packaged model,
+    started once per run and shared by every test that talks to a model server over HTTP
+    (its OpenAI-compatible /v1 URL). Tests that stop or signal a server start their own."""
+    proc = subprocess.Popen([sys.executable, "-m", "bot.backends.llama_server", "--threads", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()  # blocks until the model is loaded and /health answers
+    assert line.startswith("listening on "), line
+    yield line.removeprefix("listening on ").strip()
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
 def local_model(built_index: Settings) -> Iterator[Any]:
     """The real local LLM (llama.cpp in this process), loaded once for the whole run."""
     from bot.backends.local import LocalGenerator
