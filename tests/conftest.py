@@ -61,6 +61,32 @@ def corpus_copy(tmp_path: Path) -> Path:
     return target
 
 
+@pytest.fixture(scope="session", autouse=True)
+def embedding_memo() -> Iterator[dict[tuple[str, str], Any]]:
+    """The real embedder, each distinct text embedded once per run (in this process).
+
+    The seed articles are ingested by many tests and the same passages are cited again and
+    again; their vectors are the real model's, remembered by (model, text) and handed out as
+    the model gave them. A text never seen before is embedded by the model as usual, so
+    every test still gets real vectors; subprocesses embed for themselves."""
+    import numpy as np
+
+    from bot.backends.embedders import SentenceTransformerEmbedder
+
+    real = SentenceTransformerEmbedder._encode
+    memo: dict[tuple[str, str], Any] = {}
+
+    def remembered(self: SentenceTransformerEmbedder, texts: list[str]) -> list[list[float]]:
+        missing = [t for t in dict.fromkeys(texts) if (self.model_id, t) not in memo]
+        for text, vector in zip(missing, real(self, missing), strict=True):
+            memo[(self.model_id, text)] = np.asarray(vector, dtype=np.float32)
+        return [memo[(self.model_id, t)].tolist() for t in texts]
+
+    SentenceTransformerEmbedder._encode = remembered  # type: ignore[method-assign]
+    yield memo
+    SentenceTransformerEmbedder._encode = real  # type: ignore[method-assign]
+
+
 @pytest.fixture(scope="session")
 def built_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """The seed corpus ingested once into an embedded store, shared by read-only tests."""
@@ -103,6 +129,21 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     yield port
     proc.terminate()
     proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def model_server() -> Iterator[str]:
+    """`python -m bot.backends.llama_server` in its own process with the packaged model,
+    started once per run and shared by every test that talks to a model server over HTTP
+    (its OpenAI-compatible /v1 URL). Tests that stop or signal a server start their own."""
+    proc = subprocess.Popen([sys.executable, "-m", "bot.backends.llama_server", "--threads", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()  # blocks until the model is loaded and /health answers
+    assert line.startswith("listening on "), line
+    yield line.removeprefix("listening on ").strip()
+    proc.terminate()
+    proc.wait(timeout=30)
 
 
 @pytest.fixture(scope="session")

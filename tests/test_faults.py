@@ -30,7 +30,7 @@ from ingest.chunk import chunk_document
 from ingest.clean import clean_document
 from ingest.load import load_documents
 from ingest.pipeline import ingest_corpus
-from tests.conftest import ROOT, SEED_CHUNKS, make_settings
+from tests.conftest import ROOT, SEED_CHUNKS, copy_index, make_settings
 
 QUESTION = "What does RLHF stand for?"
 LOADING = "loading embedder"
@@ -208,10 +208,11 @@ def assert_one_clean_line(result: subprocess.CompletedProcess[str], *needles: st
 
 
 @pytest.fixture(scope="module")
-def pristine_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A built embedded store whose files each damage test copies."""
+def pristine_store(tmp_path_factory: pytest.TempPathFactory, built_index: Settings) -> Path:
+    """A built embedded store whose files each damage test copies (a copy of the run's seed
+    index, built with these same default settings: embedding it again would add nothing)."""
     tmp = tmp_path_factory.mktemp("pristine")
-    ingest_corpus(make_settings(tmp))
+    copy_index(built_index, tmp / "data")
     return tmp / "data"
 
 

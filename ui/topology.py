@@ -39,34 +39,39 @@ class Part:
 
 def up(folder: Path, *, apps: int = 2, corpus: list[Path] | None = None,
        timeout: float = 300) -> list[Part]:
-    """Start the Chroma server, the model server, ingest the corpus, then the apps."""
+    """Start the Chroma server and the model server, ingest the corpus, then the apps.
+
+    The model loads while Chroma starts and the corpus is ingested (the ingest needs only
+    Chroma), and the apps start side by side: each part is waited for only when it is needed."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "logs").mkdir(exist_ok=True)
-    parts: list[Part] = []
+    started: list[Starting] = []
     try:
         chroma_port, llm_port = free_port(), free_port()
         chroma = str(Path(sys.executable).with_name("chroma"))
-        parts.append(_start(folder, "chroma", [chroma, "run", "--path", str(folder / "chroma"),
-                                               "--host", "127.0.0.1", "--port",
-                                               str(chroma_port)],
-                            f"http://127.0.0.1:{chroma_port}", "/api/v2/heartbeat", timeout))
-        parts.append(_start(folder, "model", [sys.executable, "-m", "bot.backends.llama_server",
-                                              "--port", str(llm_port)],
-                            f"http://127.0.0.1:{llm_port}/v1", "/models", timeout))
+        started.append(_launch(folder, "chroma", [
+            chroma, "run", "--path", str(folder / "chroma"), "--host", "127.0.0.1", "--port",
+            str(chroma_port)], f"http://127.0.0.1:{chroma_port}", "/api/v2/heartbeat"))
+        started.append(_launch(folder, "model", [
+            sys.executable, "-m", "bot.backends.llama_server", "--port", str(llm_port)],
+            f"http://127.0.0.1:{llm_port}/v1", "/models"))
+        _wait(folder, started[0], timeout)
         config = _config(folder, chroma_port, llm_port, corpus or [ROOT / "corpus"])
         subprocess.run([sys.executable, "-m", "ui.cli", "--config", str(config), "ingest"],
                        check=True, cwd=folder, stdout=subprocess.DEVNULL)
         for i in range(1, apps + 1):
             port = free_port()
-            parts.append(_start(folder, f"app{i}", [
+            started.append(_launch(folder, f"app{i}", [
                 sys.executable, "-m", "ui.cli", "--config", str(config), "serve", "--port",
-                str(port)], f"http://127.0.0.1:{port}", "/", timeout))
+                str(port)], f"http://127.0.0.1:{port}", "/"))
+        for starting in started[1:]:
+            _wait(folder, starting, timeout)
     except BaseException:
-        _stop(parts)
+        _stop([s.part for s in started])
         raise
     finally:
-        (folder / STATE).write_text(json.dumps([asdict(p) for p in parts], indent=1))
-    return parts
+        (folder / STATE).write_text(json.dumps([asdict(s.part) for s in started], indent=1))
+    return [s.part for s in started]
 
 
 def down(folder: Path) -> list[str]:
@@ -100,22 +105,34 @@ def _config(folder: Path, chroma_port: int, llm_port: int, corpus: list[Path]) -
     return config
 
 
-def _start(folder: Path, name: str, command: list[str], url: str, probe: str,
-           timeout: float) -> Part:
+@dataclass
+class Starting:
+    """A part launched but not yet known to answer: its process and the URL to probe."""
+    part: Part
+    proc: subprocess.Popen[bytes]
+    probe: str
+
+
+def _launch(folder: Path, name: str, command: list[str], url: str, probe: str) -> Starting:
     log = (folder / "logs" / f"{name}.log").open("w")
     env = {**os.environ, "ANONYMIZED_TELEMETRY": "False", "GRADIO_ANALYTICS_ENABLED": "False",
            "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "OMP_WAIT_POLICY": "PASSIVE"}
     proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log,
                             start_new_session=True)  # Ctrl-C on the caller leaves it be
-    part = Part(name, proc.pid, url)
+    return Starting(Part(name, proc.pid, url), proc, url + probe)
+
+
+def _wait(folder: Path, starting: Starting, timeout: float) -> None:
+    """Return once the part answers its probe; kill it if it exits or takes over ``timeout``
+    seconds from now."""
+    part, proc = starting.part, starting.proc
     deadline = time.monotonic() + timeout
-    while not _answers(url + probe):
+    while not _answers(starting.probe):
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
-            raise RuntimeError(f"{name} did not come up at {url} (see "
-                               f"{folder / 'logs' / (name + '.log')})")
+            raise RuntimeError(f"{part.name} did not come up at {part.url} (see "
+                               f"{folder / 'logs' / (part.name + '.log')})")
         time.sleep(0.5)
-    return part
 
 
 def _answers(url: str) -> bool:

@@ -74,6 +74,14 @@ class LocalGenerator:
                                                          seed=self.seed)
             return self._client
 
+    def server(self) -> LlamaServer:
+        """The llama.cpp server in this process (started on first use), for callers that
+        speak to it over HTTP themselves."""
+        self.client()
+        if self._server is None:  # closed by another thread since
+            raise RuntimeError("the local model was closed while starting; start it again")
+        return self._server
+
     def warm_up(self) -> None:
         """Load the model now rather than on the first question."""
         self.client()

@@ -16,7 +16,6 @@ import subprocess
 import sys
 import threading
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
@@ -27,6 +26,7 @@ from pydantic import SecretStr
 
 from bot.backends.gguf import QWEN25_CODER_1_5B, default_cache_dir, ensure_model_file
 from bot.backends.llama_server import MODEL_ALIAS, LlamaServer
+from bot.backends.local import LocalGenerator
 from bot.errors import ModelUnavailableError
 
 pytestmark = pytest.mark.slow
@@ -63,9 +63,10 @@ def port_is_open(port: int) -> bool:
 
 class TestInProcess:
     @pytest.fixture(scope="class")
-    def server(self, model_path: Path) -> Iterator[LlamaServer]:
-        with LlamaServer(model_path, n_threads=THREADS) as running:
-            yield running
+    def server(self, local_model: LocalGenerator) -> LlamaServer:
+        """The run's one in-process server (tests/conftest.py's local_model, which every
+        in-process model test uses): a second copy of the model here would prove no more."""
+        return local_model.server()
 
     def test_start_returns_a_local_v1_url_that_is_healthy(self, server: LlamaServer) -> None:
         assert server.base_url is not None

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -27,22 +25,9 @@ REQUEST = GenerationRequest(messages=(Message("user", "Say hello."),), question=
                             evidence=(), max_tokens=16)
 
 
-@pytest.fixture(scope="module")
-def llama_process() -> Iterator[str]:
-    """`python -m bot.backends.llama_server` in its own process: a real OpenAI-compatible API."""
-    proc = subprocess.Popen([sys.executable, "-m", "bot.backends.llama_server", "--threads", "2"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    assert proc.stdout is not None
-    line = proc.stdout.readline()  # blocks until the model is loaded and /health answers
-    assert line.startswith("listening on "), line
-    yield line.removeprefix("listening on ").strip()
-    proc.terminate()
-    proc.wait(timeout=30)
-
-
 def test_answers_through_a_separate_llama_cpp_server(built_index: Settings,
-                                                     llama_process: str) -> None:
-    settings = built_index.with_overrides(model="openai", openai_base_url=llama_process,
+                                                     model_server: str) -> None:
+    settings = built_index.with_overrides(model="openai", openai_base_url=model_server,
                                           openai_model="local")
     bot = Bot(settings)
     assert bot.generator().check().ready
@@ -51,10 +36,10 @@ def test_answers_through_a_separate_llama_cpp_server(built_index: Settings,
     assert answer.citations and not answer.abstained and answer.complete
 
 
-def test_generation_ends_before_a_stop_sequence(llama_process: str) -> None:
+def test_generation_ends_before_a_stop_sequence(model_server: str) -> None:
     """A breadth answer's closing asks for one line (``stop`` = a newline); the real server
     ends there, so the model writes no list the structure already holds."""
-    generator = OpenAICompatibleGenerator(llama_process, "local", api_key=None, timeout=120)
+    generator = OpenAICompatibleGenerator(model_server, "local", api_key=None, timeout=120)
     ask = "List the numbers one to five, each on its own line, as digits only."
     request = GenerationRequest(messages=(Message("user", ask),), question=ask, evidence=(),
                                 temperature=0.0, max_tokens=40)

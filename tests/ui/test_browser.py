@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,10 +15,11 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from bot.api import Bot
-from bot.backends.base import Generator
+from bot.backends.base import GenerationRequest, Generator
+from bot.backends.extractive import ExtractiveGenerator
 from bot.settings import Settings
-from tests.conftest import CORPUS, free_port
-from tests.ui.conftest import ANSWER_TIMEOUT, ask, open_chat, serving
+from tests.conftest import free_port
+from tests.ui.conftest import ANSWER_TIMEOUT, ask, few_shipped_questions, open_chat, serving
 
 SCREENSHOT_ENV = "CITEBOT_SCREENSHOT"
 """Set to a path (e.g. docs/screenshot.png) to keep the chat screenshot; by default it goes to
@@ -30,12 +32,42 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("reports")
 
 
+HELD = "How many tokens are LLMs trained on?"  # q07 of the shipped set
+
+
+class HeldExtractive(ExtractiveGenerator):
+    """The extractive backend, except that question HELD waits until ``release`` is set: an
+    evaluation run stays in progress for as long as a test needs, on a machine of any speed."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.held = 0  # times HELD was asked: the hold engaged, the test saw a run in progress
+
+    def stream(self, request: GenerationRequest) -> Iterator[str]:
+        if request.question == HELD:
+            self.held += 1
+            assert self.release.wait(ANSWER_TIMEOUT / 1000), "the held question was never released"
+        yield from super().stream(request)
+
+
 @pytest.fixture(scope="module")
-def app_url(built_index: Settings, model_memo: Generator, reports: Path) -> Iterator[str]:
+def held() -> HeldExtractive:
+    return HeldExtractive()
+
+
+@pytest.fixture(scope="module")
+def questions(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The app's shipped question set: q01-q13 of the shipped questions (fails among them)."""
+    return few_shipped_questions(tmp_path_factory.mktemp("questions"))
+
+
+@pytest.fixture(scope="module")
+def app_url(built_index: Settings, model_memo: Generator, reports: Path, questions: Path,
+            held: HeldExtractive) -> Iterator[str]:
     settings = built_index.with_overrides(
-        port=free_port(), model="local", report_dir=reports,
+        port=free_port(), model="local", report_dir=reports, questions_file=questions,
         openai_base_url=f"http://127.0.0.1:{free_port()}/v1")  # a model server that is down
-    with serving(Bot(settings, generators={"local": model_memo})) as url:
+    with serving(Bot(settings, generators={"local": model_memo, "extractive": held})) as url:
         yield url
 
 
@@ -121,20 +153,26 @@ def test_gradio_client_returns_the_same_answer(app_url: str, built_index: Settin
         "error": "the question is empty: type a question about the documents"}
 
 
-def test_evaluation_tab_runs_with_progress(page: Page, reports: Path) -> None:
+def test_evaluation_tab_runs_with_progress(page: Page, reports: Path, questions: Path,
+                                           held: HeldExtractive) -> None:
     page.get_by_role("tab", name="Evaluation").click()
     expect(page.locator("#eval-summary")).to_contain_text("No evaluation has been run yet.")
     page.click("#eval-model input")
     page.get_by_role("option", name="extractive").click()
-    page.click("#eval-run")
-    # Progress while it runs: the question being scored, as the tab reports it.
-    expect(page.get_by_text(re.compile(r"question q\d\d")).first).to_be_visible(
-        timeout=ANSWER_TIMEOUT)
+    try:
+        page.click("#eval-run")
+        # Progress while it runs (held at q07): the question being scored, as the tab says.
+        expect(page.get_by_text(re.compile(r"question q\d\d")).first).to_be_visible(
+            timeout=ANSWER_TIMEOUT)
+        expect(page.locator("#eval-summary")).not_to_contain_text("hit@5")  # still running
+    finally:
+        held.release.set()
     expect(page.locator("#eval-summary")).to_contain_text("hit@5", timeout=ANSWER_TIMEOUT)
+    assert held.held == 1  # the run could not end before the release: no lucky glimpse
     expect(page.locator("#eval-summary")).to_contain_text("model extractive")
     expect(page.locator("#eval-summary")).to_contain_text(str(reports / "report.json"))
     written = json.loads((reports / "report.json").read_text())
-    asked = len((CORPUS / "questions.jsonl").read_text(encoding="utf-8").splitlines())
+    asked = len(questions.read_text(encoding="utf-8").splitlines())
     assert written["model"] == "extractive" and len(written["results"]) == asked
     assert page.locator("#eval-rows tr").count() == asked + 1  # a header and a row a question
 

@@ -147,11 +147,14 @@ def hold_embedding(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
 
 def test_the_chat_answers_from_the_previous_index_while_a_big_upload_embeds(
         page: Page, app: Bot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # 300 notes, one chunk each: five embedding batches of 64. The hold keeps the upload
+    # embedding after its first batch for as long as the test needs, so more notes would only
+    # add embedding time once released (3,000 took ~40 s), not prove more.
     big = tmp_path / "field-notes.md"
     big.write_text("# Field notes\n\n" + "\n\n".join(
         f"## Note {i}\n\nObservation {i}: the heron at pond {i % 97} caught {i % 13} fish "
         f"before noon, and the reeds by gate {i % 31} were {i % 7 + 1} metres tall."
-        for i in range(3000)))
+        for i in range(300)))
     assert big.stat().st_size < UPLOAD_LIMIT
     release = hold_embedding(monkeypatch)
     try:

@@ -13,8 +13,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from bot.api import Bot
 from bot.settings import Settings
-from tests.conftest import CORPUS, free_port, make_settings
-from tests.ui.conftest import ANSWER_TIMEOUT, ask, open_chat, serving
+from tests.conftest import free_port, make_settings
+from tests.ui.conftest import ANSWER_TIMEOUT, ask, few_shipped_questions, open_chat, serving
 
 QUESTION = "What does RLHF stand for?"
 FACT = "Reinforcement Learning from Human Feedback"
@@ -24,7 +24,8 @@ FACT = "Reinforcement Learning from Human Feedback"
 def app(built_index: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
     tmp = tmp_path_factory.mktemp("test-questions")
     shutil.copytree(built_index.data_dir, tmp / "data")
-    bot = Bot(make_settings(tmp, model="extractive", index_check_s=0, port=free_port()))
+    bot = Bot(make_settings(tmp, model="extractive", index_check_s=0, port=free_port(),
+                            questions_file=few_shipped_questions(tmp)))
     with serving(bot):
         yield bot
 
@@ -60,7 +61,7 @@ def test_save_run_pass_remove_flagged(page: Page, app: Bot) -> None:
         (QUESTION, ((FACT,),), "saved")]
     assert saved[0].support and saved[0].docs
 
-    shipped = len((CORPUS / "questions.jsonl").read_text(encoding="utf-8").splitlines())
+    shipped = len(app.settings.questions_file.read_text(encoding="utf-8").splitlines())
     run_questions(page, "both", f"origin: 1 saved, {shipped} shipped")  # beside the shipped set
     row = page.locator(f"#eval-rows tr[data-id='{saved[0].id}']")
     expect(row.locator(".verdict")).to_have_text("pass")
