@@ -108,8 +108,10 @@ _ENTITY_PATTERNS = [
                r"according|as|based)\b|[?.!,;]|$)", re.I),
     re.compile(r"(?P<a>[\w()&' -]+?)\s+(vs\.?|versus)\s+(?P<b>[\w()&' -]+?)(?=[?.!,;:]|\s+(in|"
                r"for|when|on)\b|$)", re.I),
-    re.compile(r"\b(compar|contrast)\w*\s+(?P<a>.+?)\s+(with|to|and|against)\s+(?P<b>.+?)(?=\s+(in|for|"
-               r"when|on)\b|[?.!,;]|$)", re.I),
+    # 'compare on oxidation, temperature and caffeine' lists aspects, not the two things.
+    re.compile(r"\b(compar|contrast)\w*\s+(?!(on|in|across|along|regarding|by|for|when)\b)"
+               r"(?P<a>.+?)\s+(with|to|and|against)\s+(?P<b>.+?)(?=\s+(in|for|when|on)\b|"
+               r"[?.!,;]|$)", re.I),
     re.compile(r"\b(does|do|did|is|are)\s+(?P<a>.+?)\s+differ\w*\s+from\s+(?P<b>.+?)(?=\s+(in|"
                r"for|when|on)\b|[?.!,;]|$)", re.I),
     re.compile(r"\b(do|does|did)\s+(?P<a>.+?)\s+and\s+(?P<b>.+?)\s+(differ|compare)", re.I),

@@ -77,6 +77,8 @@ def test_typo_tolerance_keeps_real_words() -> None:
     ("How does Rust compare with Go in safety?", ("Rust", "Go")),
     ("Compare the engines of trains with those of planes.", ("engines of trains",
                                                              "those of planes")),
+    ("How do green tea and black tea compare on oxidation, water temperature and caffeine?",
+     ("green tea", "black tea")),
     ("What is a cat?", ()),
 ])
 def test_comparison_entities(question: str, entities: tuple[str, ...]) -> None:
