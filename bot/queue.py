@@ -85,7 +85,9 @@ class ModelQueue:
         heapq.heapify(free_at)
         for _ in range(position - 1):
             heapq.heappush(free_at, heapq.heappop(free_at) + typical)
-        return round(free_at[0], 1)
+        # Not rounded: a fast model's estimate of 0.04 s is still a wait, and a wait rounded
+        # to 0 would never exceed any fallback threshold (the caller formats it for people).
+        return free_at[0]
 
     def _typical(self) -> float | None:
         """The median of the recent answer times, or None before the first one (the caller
