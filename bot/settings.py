@@ -61,6 +61,12 @@ class Settings(BaseSettings):
         "Let the web app and the API add and remove documents; off = a read-only Library."))
     max_upload_bytes: int = Field(5_000_000, ge=1, description="Larger uploaded files are refused.")
     max_upload_files: int = Field(20, ge=1, le=1000, description="Most files in one upload.")
+    upload_queue: int = Field(4, ge=1, le=1000, description=(
+        "API uploads taken at once: one is indexed, the others wait their turn without "
+        "holding a worker thread; one more is refused (429) with a Retry-After hint."))
+    upload_cache_s: int = Field(900, ge=1, le=86_400, description=(
+        "Files received by the web app's upload box are deleted after this many seconds "
+        "(those added to the Library are copied there first)."))
     index_check_s: float = Field(1.0, ge=0.0, le=3600.0, description=(
         "How often (seconds, at most) a running citebot looks for index changes made elsewhere."))
     # Store: embedded by default, a Chroma server when chroma_host is set

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import stat
 import tempfile
@@ -23,7 +24,7 @@ from typing import Any
 
 from bot.backends.embedders import make_embedder
 from bot.catalog import DocumentEntry, FileResult, IngestReport, Progress
-from bot.errors import InputError
+from bot.errors import IndexMissingError, InputError
 from bot.settings import Settings
 from bot.store import IndexInfo, Store, connect, writing
 from ingest.load import METADATA_FILE, SUFFIXES, slugify
@@ -31,6 +32,10 @@ from ingest.pipeline import ingest_corpus
 from ingest.sniff import content_kind
 
 Entries = dict[str, dict[str, str]]
+PENDING_FILE = ".pending.json"
+"""The library files an upload in progress is adding; what remains of it after a kill is
+undone by :func:`recover_interrupted`."""
+log = logging.getLogger(__name__)
 
 
 def add_files(settings: Settings, paths: Sequence[Path], *,
@@ -44,17 +49,51 @@ def add_files(settings: Settings, paths: Sequence[Path], *,
                          f"{settings.max_upload_files}: upload them in smaller groups, or raise "
                          "the setting max_upload_files")
     folder = settings.library_path
-    with writing(settings), _metadata_kept_on_failure(folder) as entries:
-        skipped, stored = _store_files(settings, paths, entries)
-        names = dict(stored)
-        if not stored:
-            return _report_without_run(settings, skipped)
-        _write_metadata(folder, entries)
-        report = ingest_corpus(settings, list(stored), progress=progress)
-        _drop_unloadable(folder, entries, report, stored)
-        _drop_superseded(folder, entries, stored)
+    with writing(settings):
+        recover_interrupted(settings)
+        try:
+            with _metadata_kept_on_failure(folder) as entries:
+                skipped, stored, notes = _store_files(settings, paths, entries)
+                names = dict(stored)
+                if not stored:
+                    return replace(_report_without_run(settings, skipped), notes=tuple(notes))
+                _write_metadata(folder, entries)
+                report = ingest_corpus(settings, list(stored), progress=progress)
+                _drop_unloadable(folder, entries, report, stored)
+                _drop_superseded(folder, entries, stored)
+        finally:  # done, or undone by _metadata_kept_on_failure: only a kill leaves it
+            (folder / PENDING_FILE).unlink(missing_ok=True)
     named = tuple(replace(r, path=names.get(Path(r.path), r.path)) for r in report.files)
-    return replace(report, files=(*named, *skipped))
+    return replace(report, files=(*named, *skipped), notes=(*report.notes, *notes))
+
+
+def recover_interrupted(settings: Settings) -> None:
+    """Undo an upload that was killed before it finished (issue 24 item 8): the files its
+    journal names that the index does not hold are deleted with their metadata, so a later
+    re-index does not add what the user never saw added; stray temporary files go too."""
+    folder = settings.library_path
+    journal = folder / PENDING_FILE
+    for temp in folder.glob(".upload-*") if folder.is_dir() else ():
+        temp.unlink(missing_ok=True)
+    if not journal.is_file():
+        return
+    try:
+        pending = [str(n) for n in json.loads(journal.read_text(encoding="utf-8"))]
+        documents = _open(settings).documents()
+    except ValueError:  # not a journal citebot wrote (it writes them whole): nothing to undo
+        pending, documents = [], []
+    except IndexMissingError:  # the first upload, killed before the index existed
+        documents = []
+    indexed = {Path(d.source).name for d in documents
+               if Path(d.source).parent.resolve() == folder.resolve()}
+    entries = _read_metadata(folder)
+    for name in pending:
+        if name not in indexed and Path(name).name == name:
+            (folder / name).unlink(missing_ok=True)
+            entries.pop(name, None)
+            log.info("removed %s, left by an upload that did not finish", name)
+    _write_metadata(folder, entries)
+    journal.unlink()
 
 
 def remove_document(settings: Settings, doc_id: str) -> IngestReport:
@@ -78,9 +117,11 @@ def remove_document(settings: Settings, doc_id: str) -> IngestReport:
 
 def reindex(settings: Settings, *, progress: Progress | None = None) -> IngestReport:
     """Bring the index in line with the corpus folders and the library folder."""
-    roots = [*settings.corpus, *([settings.library_path] if settings.library_path.is_dir()
-                                 else [])]
-    return ingest_corpus(settings, roots, progress=progress)
+    with writing(settings):
+        recover_interrupted(settings)
+        roots = [*settings.corpus, *([settings.library_path]
+                                     if settings.library_path.is_dir() else [])]
+        return ingest_corpus(settings, roots, progress=progress)
 
 
 def _open(settings: Settings) -> Store:
@@ -89,13 +130,15 @@ def _open(settings: Settings) -> Store:
 
 
 def _store_files(settings: Settings, paths: Sequence[Path], entries: Entries
-                 ) -> tuple[list[FileResult], dict[Path, str]]:
-    """Check each file and copy the good ones in; (skipped, {stored path: original name})."""
+                 ) -> tuple[list[FileResult], dict[Path, str], list[str]]:
+    """Check each file and copy the good ones in, named in the journal first;
+    (skipped, {stored path: original name}, notes for the user)."""
     folder = settings.library_path
     folder.mkdir(parents=True, exist_ok=True)
     skipped: list[FileResult] = []
-    stored: dict[Path, str] = {}
-    doc_ids: set[str] = set()
+    chosen: dict[Path, tuple[bytes, str, str]] = {}
+    notes: list[str] = []
+    curated = _curated_doc_ids(settings)
     for path in paths:
         name = path.name
         try:
@@ -103,20 +146,42 @@ def _store_files(settings: Settings, paths: Sequence[Path], entries: Entries
         except InputError as exc:
             skipped.append(FileResult(name, "skipped", reason=str(exc)))
             continue
-        doc_id = slugify(Path(name).stem)
-        if doc_id in doc_ids:
+        doc_id = _upload_doc_id(slugify(Path(name).stem), curated, notes, name)
+        if doc_id in {d for _, _, d in chosen.values()}:
             skipped.append(FileResult(name, "skipped", doc_id, reason=(
                 f"{name} gets doc_id '{doc_id}', like another file of this upload; rename "
                 "one of them")))
             continue
-        doc_ids.add(doc_id)
-        target = folder / (hashlib.sha256(data).hexdigest()[:16] + path.suffix.lower())
+        chosen[folder / (hashlib.sha256(data).hexdigest()[:16] + path.suffix.lower())] = (
+            data, name, doc_id)
+    if new := [t.name for t in chosen if not t.exists()]:
+        _write_atomically(folder / PENDING_FILE, json.dumps(new).encode())
+    for target, (data, name, doc_id) in chosen.items():
         if not target.exists():
             _write_atomically(target, data)
+            log.info("copied %s into the library as %s", name, target.name)
         entries[target.name] = {"doc_id": doc_id, "original_name": name,
                                 "uploaded_at": time.strftime("%Y-%m-%d %H:%M:%S")}
-        stored[target] = name
-    return skipped, stored
+    return skipped, {t: n for t, (_, n, _) in chosen.items()}, notes
+
+
+def _curated_doc_ids(settings: Settings) -> dict[str, str]:
+    """{doc_id: source} of the indexed documents that were not uploaded (the corpus's)."""
+    folder = settings.library_path.resolve()
+    return {d.doc_id: d.source for d in _open(settings).documents()
+            if folder not in Path(d.source).resolve().parents}
+
+
+def _upload_doc_id(wanted: str, curated: dict[str, str], notes: list[str], name: str) -> str:
+    """Uploads never take a curated document's doc_id (issue 24 item 3): one that would is
+    stored under ``<doc_id>-upload`` and the user is told so."""
+    if wanted not in curated:
+        return wanted
+    doc_id = f"{wanted}-upload"
+    notes.append(f"{name} was added as '{doc_id}': '{wanted}' is a document of the curated "
+                 f"corpus ({Path(curated[wanted]).name}), which is left as it was. To replace "
+                 "it, change the corpus file itself and re-index.")
+    return doc_id
 
 
 def _checked_bytes(path: Path, limit: int) -> bytes:

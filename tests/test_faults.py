@@ -55,8 +55,13 @@ def write_config(tmp: Path, settings: Settings) -> Path:
 def kill_ingest(config: Path, trigger: str, *flags: str, delay: float = 0.0) -> list[str]:
     """Run `citebot -v ingest` and SIGKILL it ``delay`` s after a stderr line containing
     ``trigger``; fail if it ends before that. Returns the stderr lines seen."""
+    return kill_citebot(config, trigger, "ingest", *flags, delay=delay)
+
+
+def kill_citebot(config: Path, trigger: str, *args: str, delay: float = 0.0) -> list[str]:
+    """Run `citebot -v ARGS` and SIGKILL it as :func:`kill_ingest` does."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ui.cli", "--config", str(config), "-v", "ingest", *flags],
+        [sys.executable, "-m", "ui.cli", "--config", str(config), "-v", *args],
         cwd=ROOT, env=child_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     watchdog = threading.Timer(180, proc.kill)  # a trigger that never comes must not hang
     watchdog.start()
@@ -74,7 +79,8 @@ def kill_ingest(config: Path, trigger: str, *flags: str, delay: float = 0.0) -> 
     finally:
         watchdog.cancel()
     assert proc.returncode == -signal.SIGKILL, (
-        f"ingest ended with {proc.returncode} before it could be killed at '{trigger}':\n"
+        f"citebot {args[0]} ended with {proc.returncode} before it could be killed at "
+        f"'{trigger}':\n"
         + "".join(seen[-15:]))
     return seen
 

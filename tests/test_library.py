@@ -206,3 +206,25 @@ def test_a_fifo_a_symlink_and_a_bare_str_path_are_handled(index_copy: Settings,
     assert (bot.documents(), bot.store.count(), library_files(index_copy)) == before
     (result,) = bot.add_documents(str(ARTICLE)).files  # one path as a str, not its letters
     assert (result.status, result.doc_id) == ("added", "nosql-at-scale")
+
+
+def test_an_upload_killed_mid_way_leaves_no_file_a_reindex_would_add(
+        index_copy: Settings, tmp_path: Path) -> None:
+    """Issue 24 item 8: `citebot docs add` SIGKILLed right after copying the file in, before
+    indexing it. The file and its journal are left as a kill leaves them; the next write
+    (here a re-index) removes the file instead of indexing what the user never saw added."""
+    from ingest.library import PENDING_FILE
+    from tests.test_faults import kill_citebot, write_config
+
+    note = tmp_path / "killed-note.md"
+    note.write_text("# Killed\n\nA note about quorum reads in a wide-column store.\n")
+    kill_citebot(write_config(tmp_path, index_copy), "copied killed-note.md into the library",
+                 "docs", "add", str(note))
+    folder = index_copy.library_path
+    left = library_files(index_copy)
+    assert PENDING_FILE in left and any(n.endswith(".md") for n in left), left
+    (folder / ".upload-x1y2z3").write_bytes(b"half a file")  # as a kill mid-write leaves
+    report = Bot(index_copy).reindex()
+    assert library_files(index_copy) == []
+    assert "killed-note" not in {d.doc_id for d in Bot(index_copy).documents()}
+    assert report.index_chunks == SEED_CHUNKS and report.added == 0

@@ -142,7 +142,10 @@ def ask_api(bot: Bot, question: str, model: str = "", top_k: int = 0) -> dict[st
 def build_app(bot: Bot) -> gr.Blocks:
     """The chat page for ``bot``; launch it with :func:`launch`."""
     choices = model_choices(bot)
-    with gr.Blocks(title="citebot") as app:
+    # Gradio keeps every file its upload route receives (anonymous ones too) until told not
+    # to: files older than upload_cache_s are deleted, checked every minute or sooner.
+    keep = bot.settings.upload_cache_s
+    with gr.Blocks(title="citebot", delete_cache=(min(60, keep), keep)) as app:
         gr.Markdown("## citebot · LLMs vs generative AI, with a source for every sentence")
         turns = gr.State([])
         redo = gr.State(None)  # the question a quick answer was given for
@@ -246,6 +249,7 @@ def launch(app: gr.Blocks, bot: Bot, *, block: bool = True, quiet: bool = False)
     address, with a login when a username and password are set. The /v1 API and the MCP
     tools (ui/endpoints.py) are routes of the same FastAPI server, behind their own key."""
     from ui.endpoints import endpoints
+    from ui.upload_intake import gradio_file_limit, upload_middleware
 
     settings = bot.settings
     routes, lifespan = endpoints(bot)
@@ -257,7 +261,6 @@ def launch(app: gr.Blocks, bot: Bot, *, block: bool = True, quiet: bool = False)
                       auth_message=auth_message,
                       share=False, prevent_thread_lock=not block, quiet=quiet, theme=theme,
                       css=CSS, js=CLICK_JS, footer_links=["api"],
-                      # A safety net only: files a little over max_upload_bytes must reach the
-                      # Library, which says what is wrong and keeps the index as it was.
-                      max_file_size=max(10 * settings.max_upload_bytes, 50_000_000),
-                      app_kwargs={"routes": routes, "lifespan": lifespan})
+                      max_file_size=gradio_file_limit(settings),
+                      app_kwargs={"routes": routes, "lifespan": lifespan,
+                                  "middleware": upload_middleware(settings)})

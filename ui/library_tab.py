@@ -86,7 +86,11 @@ def build_library_tab(bot: Bot) -> Any:
     def on_upload(files: list[Any] | None, progress: gr.Progress = gr.Progress()  # noqa: B008
                   ) -> tuple[Any, ...]:
         paths = [Path(f if isinstance(f, str) else f.name) for f in files or []]
-        return filled.after(lambda: bot.add_documents(paths, progress=_bar(progress)))
+        try:
+            return filled.after(lambda: bot.add_documents(paths, progress=_bar(progress)))
+        finally:  # Gradio's copies: the Library keeps its own, so none stays behind in /tmp
+            for path in paths:
+                path.unlink(missing_ok=True)
 
     def on_remove(doc_id: str | None) -> tuple[Any, ...]:
         if not doc_id:

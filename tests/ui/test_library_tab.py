@@ -109,8 +109,18 @@ def test_a_pdf_upload_is_listed_and_answered(page: Page, tmp_path: Path) -> None
     assert answer.locator(".cite").count() >= 1
 
 
-def test_bad_files_get_a_clear_message_and_change_nothing(page: Page, app: Bot,
-                                                         tmp_path: Path) -> None:
+def test_bad_files_get_a_clear_message_and_change_nothing(
+        page: Page, app: Bot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """...and Gradio's copies of the uploads are deleted once the Library has them (issue 24
+    item 6): none stays in the Gradio cache, where anyone could read it."""
+    handed: list[Path] = []
+    add_documents = app.add_documents
+
+    def recorded(paths: list[Path], **kwargs: Any) -> Any:
+        handed.extend(paths)
+        assert all(p.is_file() for p in paths)  # Gradio's copies, still there while indexed
+        return add_documents(paths, **kwargs)
+    monkeypatch.setattr(app, "add_documents", recorded)
     photo = tmp_path / "holiday.txt"
     photo.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(2000))
     big = tmp_path / "huge.md"
@@ -125,6 +135,8 @@ def test_bad_files_get_a_clear_message_and_change_nothing(page: Page, app: Bot,
         assert page.locator("#library-docs table").inner_text() == before
     assert app.store.count() == count
     assert not any(app.settings.library_path.glob("*.md"))
+    assert [p.name for p in handed] == ["holiday.txt", "huge.md"]
+    assert not [p for p in handed if p.exists()], "Gradio's upload copies were left behind"
 
 
 def hold_embedding(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
