@@ -124,6 +124,9 @@ class Settings(BaseSettings):
         "Bearer key the /v1 API and /mcp require (env CITEBOT_API_KEY only). Unset: open on "
         "loopback, but closed when the web app has a login."))
     mcp: bool = Field(True, description="Serve the MCP tools ask and search at /mcp.")
+    allowed_origins: tuple[str, ...] = Field((), description=(
+        "Web origins (e.g. 'https://app.example.com') whose pages may call /v1 and /mcp "
+        "from a browser besides the server's own; others get a 403."))
 
     @classmethod
     def settings_customise_sources(

@@ -249,6 +249,7 @@ def launch(app: gr.Blocks, bot: Bot, *, block: bool = True, quiet: bool = False)
     address, with a login when a username and password are set. The /v1 API and the MCP
     tools (ui/endpoints.py) are routes of the same FastAPI server, behind their own key."""
     from ui.endpoints import endpoints
+    from ui.guards import api_guards
     from ui.upload_intake import gradio_file_limit, upload_middleware
 
     settings = bot.settings
@@ -263,4 +264,7 @@ def launch(app: gr.Blocks, bot: Bot, *, block: bool = True, quiet: bool = False)
                       css=CSS, js=CLICK_JS, footer_links=["api"],
                       max_file_size=gradio_file_limit(settings),
                       app_kwargs={"routes": routes, "lifespan": lifespan,
-                                  "middleware": upload_middleware(settings)})
+                                  # the API schema is not published: it maps the routes
+                                  "openapi_url": None,
+                                  "middleware": api_guards(settings)
+                                  + upload_middleware(settings)})

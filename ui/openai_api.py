@@ -35,6 +35,7 @@ from bot.errors import (
 )
 from bot.schema import Answer
 from ui.api_access import Gate, Refusal
+from ui.guards import MAX_JSON_BODY
 from ui.openai_schema import (
     ChatCall,
     UnknownModel,
@@ -46,10 +47,10 @@ from ui.openai_schema import (
     parse_call,
 )
 from ui.streams import closing_stream
+from ui.upload_intake import BodyTooLarge
 
 log = logging.getLogger(__name__)
 INTERNAL_ERROR = "something went wrong inside citebot (it is logged); please try again"
-MAX_BODY_BYTES = 1_000_000
 IDENTICAL_POLL_S = 0.1
 MODELS_TTL_S = 30.0
 
@@ -68,6 +69,8 @@ def error_response(exc: Exception) -> JSONResponse:
         return JSONResponse(error_body(f"model '{exc}' does not exist; GET /v1/models lists "
                                        "the ones here", code="model_not_found", param="model"),
                             status_code=404)
+    if isinstance(exc, BodyTooLarge):  # cut off while streaming in (ui/guards.py)
+        return JSONResponse(error_body(str(exc), code="too_large"), status_code=413)
     if isinstance(exc, InputError):
         return JSONResponse(error_body(str(exc)), status_code=400)
     if isinstance(exc, GenerationError):
@@ -139,9 +142,9 @@ class ChatAPI:
 
     async def _call(self, request: Request) -> ChatCall:
         raw = await request.body()
-        if len(raw) > MAX_BODY_BYTES:
+        if len(raw) > MAX_JSON_BODY:
             raise InputError(f"the request body is {len(raw):,} bytes; the limit is "
-                             f"{MAX_BODY_BYTES:,}")
+                             f"{MAX_JSON_BODY:,}")
         try:
             body = json.loads(raw)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:

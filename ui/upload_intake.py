@@ -44,17 +44,21 @@ def body_limit(settings: Settings) -> int:
     return settings.max_upload_files * settings.max_upload_bytes + FORM_OVERHEAD
 
 
-def too_large(limit: int) -> JSONResponse:
-    return JSONResponse(error_body(
-        f"the upload is larger than {limit:,} bytes in all (max_upload_files x "
-        "max_upload_bytes); send fewer or smaller files", code="too_large"), 413)
+UPLOAD_ADVICE = ("the upload is larger than {limit:,} bytes in all (max_upload_files x "
+                 "max_upload_bytes); send fewer or smaller files")
+
+
+def too_large(limit: int, advice: str = UPLOAD_ADVICE) -> JSONResponse:
+    return JSONResponse(error_body(advice.format(limit=limit), code="too_large"), 413)
 
 
 class BodyLimit:
-    """Refuse an upload request's body at ``limit`` bytes while it streams in."""
+    """Refuse a POST body on ``paths`` at ``limit`` bytes while it streams in; ``advice``
+    (with ``{limit}``) is the 413's message."""
 
-    def __init__(self, app: ASGIApp, *, limit: int, paths: tuple[str, ...]) -> None:
-        self.app, self.limit, self.paths = app, limit, paths
+    def __init__(self, app: ASGIApp, *, limit: int, paths: tuple[str, ...],
+                 advice: str = UPLOAD_ADVICE) -> None:
+        self.app, self.limit, self.paths, self.advice = app, limit, paths, advice
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (scope["type"] != "http" or scope.get("method") != "POST"
@@ -63,7 +67,7 @@ class BodyLimit:
             return
         declared = dict(scope.get("headers") or []).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > self.limit:
-            await too_large(self.limit)(scope, receive, send)
+            await too_large(self.limit, self.advice)(scope, receive, send)
             return
         seen = 0
 
@@ -72,7 +76,7 @@ class BodyLimit:
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.limit:
-                raise BodyTooLarge(f"the upload is larger than {self.limit:,} bytes")
+                raise BodyTooLarge(self.advice.format(limit=self.limit))
             return message
 
         started = False
@@ -86,7 +90,7 @@ class BodyLimit:
             await self.app(scope, counted, watched)
         except BodyTooLarge:
             if not started:
-                await too_large(self.limit)(scope, receive, send)
+                await too_large(self.limit, self.advice)(scope, receive, send)
 
 
 class _BoundedParser(MultiPartParser):

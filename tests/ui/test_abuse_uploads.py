@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import io
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from bot.errors import InputError
 from bot.settings import Settings
 from bot.store.lock import writing
 from tests.conftest import free_port, make_settings
+from tests.ui.api_helpers import post_head, raw_request
 from ui.upload_intake import UploadLine, body_limit, gradio_file_limit, save
 
 DOCS = "/v1/documents"
@@ -68,41 +68,6 @@ def multipart(*files: tuple[bytes, bytes]) -> tuple[bytes, str]:
                     b"Content-Type: text/markdown\r\n\r\n%s\r\n" % (boundary.encode(), n, d)
                     for n, d in files)
     return body + b"--%s--\r\n" % boundary.encode(), f"multipart/form-data; boundary={boundary}"
-
-
-def raw_request(url: str, head: str, body: Iterator[bytes] | None = None) -> tuple[str, int]:
-    """Send ``head``, then ``body`` from another thread until the server answers; (status
-    line and headers, body bytes sent). The server may answer before the body, or part-way."""
-    host, port = url.removeprefix("http://").split(":")
-    sent = [0]
-    answered = threading.Event()
-    with socket.create_connection((host, int(port)), timeout=30) as sock:
-        sock.sendall(head.encode())
-
-        def send_body() -> None:
-            try:
-                for chunk in body or ():
-                    if answered.is_set():
-                        return
-                    sock.sendall(chunk)
-                    sent[0] += len(chunk)
-            except OSError:
-                return  # the server closed the connection: it has answered
-
-        sender = threading.Thread(target=send_body, daemon=True)
-        sender.start()
-        reply = b""
-        while b"\r\n\r\n" not in reply and (piece := sock.recv(65536)):
-            reply += piece
-        answered.set()
-        sender.join(timeout=30)
-    return reply.split(b"\r\n\r\n")[0].decode("latin-1"), sent[0]
-
-
-def post_head(path: str, length: int | None, content_type: str) -> str:
-    size = f"Content-Length: {length}" if length is not None else "Transfer-Encoding: chunked"
-    return (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\n"
-            f"{size}\r\n\r\n")
 
 
 def chunks(count: int, size: int = 64 * 1024) -> Iterator[bytes]:
