@@ -112,6 +112,11 @@ class Settings(BaseSettings):
     port: int = Field(7860, ge=1, le=65535, description="Port of the web app.")
     auth_username: str | None = Field(None, description="Web app login name (optional).")
     auth_password: SecretStr | None = Field(None, description="Web app password (env only).")
+    login_attempts: int = Field(5, ge=1, le=1000, description=(
+        "Wrong web-app passwords one address may try within login_window_s; past them its "
+        "logins get a 429 until the window has passed."))
+    login_window_s: int = Field(60, ge=1, le=86_400, description=(
+        "Seconds over which wrong web-app passwords are counted."))
     fallback_after_s: float | None = Field(None, gt=0, le=3600, description=(
         "Web app: when a question's estimated wait for the model passes this many seconds, "
         "answer it at once with the verified extractive answer, labelled, and offer to ask "

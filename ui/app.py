@@ -250,6 +250,7 @@ def launch(app: gr.Blocks, bot: Bot, *, block: bool = True, quiet: bool = False)
     tools (ui/endpoints.py) are routes of the same FastAPI server, behind their own key."""
     from ui.endpoints import endpoints
     from ui.guards import api_guards
+    from ui.login_throttle import login_throttle
     from ui.upload_intake import gradio_file_limit, upload_middleware
 
     settings = bot.settings
@@ -266,5 +267,5 @@ def launch(app: gr.Blocks, bot: Bot, *, block: bool = True, quiet: bool = False)
                       app_kwargs={"routes": routes, "lifespan": lifespan,
                                   # the API schema is not published: it maps the routes
                                   "openapi_url": None,
-                                  "middleware": api_guards(settings)
-                                  + upload_middleware(settings)})
+                                  "middleware": login_throttle(settings)
+                                  + api_guards(settings) + upload_middleware(settings)})

@@ -118,3 +118,26 @@ def test_the_api_schema_is_not_published(server: tuple[str, Bot]) -> None:
     for path in ("/openapi.json", "/docs", "/redoc"):
         reply = httpx.get(server[0] + path, timeout=30)
         assert reply.status_code == 404, (path, reply.status_code)
+
+
+def test_thirty_wrong_passwords_are_throttled_after_five(built_index: Settings) -> None:
+    """A password guesser gets 5 tries per window; then a 429 with Retry-After, unchecked,
+    for the right password too, until the window has passed."""
+    settings = built_index.with_overrides(port=free_port(), model="extractive", mcp=False,
+                                          auth_username="ada", auth_password="lovelace-1843",
+                                          login_attempts=5, login_window_s=3)
+    with launched(Bot(settings)) as url, httpx.Client(base_url=url, timeout=30) as web:
+        started = time.monotonic()
+        replies = [web.post("/login", data={"username": "ada", "password": f"guess-{i}"})
+                   for i in range(30)]
+        seconds = time.monotonic() - started
+        statuses = [r.status_code for r in replies]
+        print(f"\n30 wrong passwords in {seconds:.2f} s: {statuses.count(400)} checked (400), "
+              f"{statuses.count(429)} refused unchecked (429)")
+        assert statuses == [400] * 5 + [429] * 25
+        assert 1 <= int(replies[-1].headers["retry-after"]) <= 3
+        assert "try again in" in replies[-1].json()["error"]["message"]
+        right = {"username": "ada", "password": "lovelace-1843"}
+        assert web.post("/login", data=right).status_code == 429
+        time.sleep(3.2)  # the window passes: the right password signs in
+        assert web.post("/login", data=right).is_success
