@@ -179,7 +179,7 @@ def build_app(bot: Bot) -> gr.Blocks:
             with gr.Tab("Library", elem_id="library-tab") as library_tab:
                 library = build_library_tab(bot)
             with gr.Tab("Evaluation"):
-                build_eval_tab(bot, choices)
+                build_eval_tab(bot, choices, may_run=may_run_evaluations(bot.settings))
         # The list is read when the page opens and whenever the tab is shown: another
         # process (or person) may have changed the index meanwhile.
         app.load(library.load, None, library.outputs(), api_visibility="private")
@@ -242,6 +242,13 @@ def web_login(settings: Any) -> tuple[Any, str | None]:
 
         return key_as_password, KEY_LOGIN
     return None, None
+
+
+def may_run_evaluations(settings: Any) -> bool:
+    """Whether the Evaluation tab may start runs (issue 24, item 12): a run costs minutes of
+    CPU and writes report files, so a site with no login and uploads off (nothing else a
+    visitor can change) shows the latest report only."""
+    return bool(settings.allow_uploads) or web_login(settings)[0] is not None
 
 
 def launch(app: gr.Blocks, bot: Bot, *, block: bool = True, quiet: bool = False) -> Any:
