@@ -63,8 +63,17 @@ def add_files(settings: Settings, paths: Sequence[Path], *,
                 _drop_superseded(folder, entries, stored)
         finally:  # done, or undone by _metadata_kept_on_failure: only a kill leaves it
             (folder / PENDING_FILE).unlink(missing_ok=True)
-    named = tuple(replace(r, path=names.get(Path(r.path), r.path)) for r in report.files)
+    named = tuple(_as_uploaded(r, names) for r in report.files)
     return replace(report, files=(*named, *skipped), notes=(*report.notes, *notes))
+
+
+def _as_uploaded(result: FileResult, names: dict[Path, str]) -> FileResult:
+    """A result named as the user named the file, not by its stored (hashed) copy, in its
+    reason too (issue 24, item 13)."""
+    name = names.get(Path(result.path))
+    if name is None:
+        return result
+    return replace(result, path=name, reason=result.reason.replace(result.path, name))
 
 
 def recover_interrupted(settings: Settings) -> None:

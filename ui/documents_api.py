@@ -28,6 +28,7 @@ from bot.catalog import IngestReport
 from ui.api_access import Gate
 from ui.openai_api import error_response, refusal_response
 from ui.openai_schema import error_body
+from ui.shown_paths import ShownPaths
 from ui.upload_intake import (
     BodyTooLarge,
     UploadLine,
@@ -51,8 +52,9 @@ class DocumentsAPI:
             entries = await run_in_threadpool(self.bot.documents)
         except Exception as exc:
             return error_response(exc)
+        shown = ShownPaths(self.bot.settings)
         return JSONResponse({"object": "list",
-                             "data": [dataclasses.asdict(e) for e in entries]})
+                             "data": [shown.body(dataclasses.asdict(e)) for e in entries]})
 
     async def upload(self, request: Request) -> Response:
         if refused := self._refuse_write(request):
@@ -65,11 +67,12 @@ class DocumentsAPI:
                     paths = await read_files(request, self.bot.settings, Path(folder))
                     async with self.line.turn():
                         report = await run_in_threadpool(self.bot.add_documents, paths)
+                    shown = ShownPaths(self.bot.settings, Path(folder))
             except BodyTooLarge:
                 return too_large(body_limit(self.bot.settings))
             except Exception as exc:
                 return error_response(exc)
-        return JSONResponse(report_body(report))
+        return JSONResponse(shown.body(report_body(report)))
 
     async def remove(self, request: Request) -> Response:
         if refused := self._refuse_write(request):
@@ -79,7 +82,7 @@ class DocumentsAPI:
                                              request.path_params["doc_id"])
         except Exception as exc:
             return error_response(exc)
-        return JSONResponse(report_body(report))
+        return JSONResponse(ShownPaths(self.bot.settings).body(report_body(report)))
 
     def _refuse_write(self, request: Request) -> Response | None:
         if refused := self.gate.check(request.headers.get("authorization")):

@@ -15,6 +15,7 @@ import pytest
 
 from bot.api import Bot
 from bot.settings import Settings
+from tests.conftest import CORPUS as CORPUS_ROOT
 from tests.conftest import free_port, make_settings
 from tests.ui.api_helpers import launched, post_head, raw_request
 from ui.guards import MAX_JSON_BODY, SameOrigin
@@ -141,3 +142,27 @@ def test_thirty_wrong_passwords_are_throttled_after_five(built_index: Settings) 
         assert web.post("/login", data=right).status_code == 429
         time.sleep(3.2)  # the window passes: the right password signs in
         assert web.post("/login", data=right).is_success
+
+
+def test_document_listings_and_reports_show_no_server_paths(server: tuple[str, Bot]) -> None:
+    """Paths are shown relative to folders the user knows (library/…, corpus/…): the
+    server's absolute layout (its data folder, the upload's temporary folder) never leaves."""
+    url, bot = server
+    files = [("file", ("paths-note.md", b"# Paths\n\nA note on vector index paths.\n")),
+             ("file", ("empty.md", b"\xe2\x80\x8b" * 10))]  # only zero-width spaces: skipped
+    upload = httpx.post(url + DOCS, files=files, timeout=120)
+    listing = httpx.get(url + DOCS, timeout=30)
+    removal = httpx.delete(url + DOCS + "/paths-note", timeout=60)
+    for reply in (upload, listing, removal):
+        assert reply.status_code == 200, reply.text
+        assert str(bot.settings.data_dir) not in reply.text
+        assert str(Path(bot.settings.data_dir).resolve()) not in reply.text
+        assert "citebot-upload-" not in reply.text and str(CORPUS_ROOT) not in reply.text
+    by_name = {Path(f["path"]).name: f for f in upload.json()["files"]}
+    assert by_name["paths-note.md"]["path"] == "paths-note.md", by_name
+    skipped = by_name["empty.md"]
+    assert skipped["status"] == "skipped", skipped
+    assert skipped["reason"].startswith("empty.md has no text"), skipped  # not the stored copy
+    sources = {e["doc_id"]: e["source"] for e in listing.json()["data"]}
+    assert sources["paths-note"].startswith("library/"), sources  # the stored copy
+    assert all(s.startswith(("library/", "corpus/")) for s in sources.values()), sources
