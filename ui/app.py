@@ -256,6 +256,7 @@ def launch(app: gr.Blocks, bot: Bot, *, block: bool = True, quiet: bool = False)
     address, with a login when a username and password are set. The /v1 API and the MCP
     tools (ui/endpoints.py) are routes of the same FastAPI server, behind their own key."""
     from ui.endpoints import endpoints
+    from ui.gradio_cache import blocked_paths
     from ui.guards import api_guards
     from ui.login_throttle import login_throttle
     from ui.upload_intake import gradio_file_limit, upload_middleware
@@ -271,6 +272,7 @@ def launch(app: gr.Blocks, bot: Bot, *, block: bool = True, quiet: bool = False)
                       share=False, prevent_thread_lock=not block, quiet=quiet, theme=theme,
                       css=CSS, js=CLICK_JS, footer_links=["api"],
                       max_file_size=gradio_file_limit(settings),
+                      blocked_paths=blocked_paths(app.GRADIO_CACHE),
                       app_kwargs={"routes": routes, "lifespan": lifespan,
                                   # the API schema is not published: it maps the routes
                                   "openapi_url": None,

@@ -183,6 +183,9 @@ def serve(ctx: click.Context, **flags: Any) -> None:
     import os
 
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from ui.gradio_cache import use_private_cache
+
+    use_private_cache()  # before Gradio is imported: it reads the folder at import
     from ui.app import build_app, launch
 
     bot = make_bot(ctx, **flags)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -66,6 +68,29 @@ def test_citebot_serve_answers_through_the_openai_sdk(serve: str, built_index: S
     assert "Reinforcement Learning from Human Feedback" in extra["text"]
     assert_citations_resolve(Bot(built_index), extra["citations"])
     assert "citebot" in httpx.get(serve + "/", timeout=30).text  # the web page, same port
+
+
+def test_citebot_serve_keeps_a_private_upload_cache_and_serves_nothing_from_the_shared_one(
+        serve: str, tmp_path: Path) -> None:
+    """A file another Gradio app left in the machine-wide /tmp/gradio is not served; this
+    server's uploads go to a folder of its own (issue 24, item 13)."""
+    left = Path(tempfile.gettempdir()) / "gradio" / f"citebot-test-{tmp_path.name}" / "x.txt"
+    left.parent.mkdir(parents=True, exist_ok=True)
+    left.write_text("another app's file")
+    try:
+        with httpx.Client(base_url=serve, timeout=30) as web:
+            assert web.post("/login", data={"username": "me", "password": KEY}).is_success
+            shared = web.get(f"/gradio_api/file={left}")
+            assert shared.status_code == 403, (shared.status_code, shared.text[:200])
+            upload = web.post("/gradio_api/upload",
+                              files=[("files", ("mine.md", b"# Mine\n\nA note.\n"))])
+            assert upload.status_code == 200, upload.text
+            stored = Path(upload.json()[0])
+            assert stored.name == "mine.md" and "citebot-gradio-" in str(stored), stored
+            assert (stored.parents[-3].stat().st_mode & 0o077) == 0  # private: mode 0700
+            assert web.get(f"/gradio_api/file={stored}").text == "# Mine\n\nA note.\n"
+    finally:
+        shutil.rmtree(left.parent, ignore_errors=True)
 
 
 def test_citebot_serve_answers_mcp_tools(serve: str) -> None:
