@@ -165,7 +165,8 @@ def build_app(bot: Bot) -> gr.Blocks:
                                            visible=False)
                         clear = gr.Button("Clear conversation", elem_id="clear", size="sm")
                     last = gr.State(None)  # the last answer, for saving it as a test question
-                    build_case_panel(bot, last)
+                    if may_run_evaluations(bot.settings):  # it writes the question file
+                        build_case_panel(bot, last)
                     with gr.Accordion("Settings", open=False, elem_id="settings"):
                         model = gr.Dropdown(choices, value=bot.settings.model, label="Model",
                                             elem_id="model")

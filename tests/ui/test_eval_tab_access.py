@@ -45,6 +45,7 @@ def test_read_only_site_shows_the_report_but_cannot_run_one(built_index: Setting
     ids, fns, config = eval_parts(settings)
     assert "eval-run" not in ids and "eval-model" not in ids and "eval-set" not in ids
     assert "run_eval" not in fns
+    assert "case-save" not in ids and "save_case" not in fns  # no question file written either
     assert "eval-summary" in ids and "eval-read-only" in ids  # the report is still shown
     note = next(c for c in config["components"] if c["props"].get("elem_id") == "eval-read-only")
     assert "allow_uploads" in note["props"]["value"]
@@ -67,4 +68,5 @@ def test_with_a_login_or_uploads_on_the_tab_runs(built_index: Settings,
     ids, fns, _ = eval_parts(built_index.with_overrides(model="extractive", **overrides))
     assert "eval-run" in ids and "eval-model" in ids and "eval-set" in ids
     assert fns.count("run_eval") == 1
+    assert "case-save" in ids and fns.count("save_case") == 1
     assert "eval-read-only" not in ids
