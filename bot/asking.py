@@ -141,17 +141,20 @@ class Answering:
         shape = classify(query)
         breadth = shape.kind in BREADTH
         passages = view.retriever.retrieve(query, max(k, BREADTH_K) if breadth else k)
+        absent = view.library.absent_names(query)
+        weak = bool(absent) or evidence_is_weak(passages[:k])
         library = view.library if breadth else None
         # Weak evidence abstains, unless the question names a document to list or summarise:
         # then the document is the evidence, whatever retrieval found.
         draft = (plan(shape, query, passages, library, embed) if library is not None and (
-            not evidence_is_weak(passages[:k]) or named_document(query, library)) else None)
+            not weak or named_document(query, library)) else None)
         request = AnswerRequest(question=ask.question, query_used=query,
                                 passages=tuple(passages[:k]), temperature=ask.temperature,
                                 max_tokens=ask.max_tokens, model=ask.generator.name,
                                 topic=self._live.settings.topic or library_topic(
-                                    [d.title for d in view.library.documents.values()]))
-        needs_model = draft is not None or not evidence_is_weak(request.passages)
+                                    [d.title for d in view.library.documents.values()]),
+                                absent=absent)
+        needs_model = draft is not None or not weak
         return _Prepared(request, draft, needs_model, time.perf_counter() - started)
 
     def _compose(self, prepared: _Prepared, generator: Generator) -> Iterator[Event]:

@@ -47,7 +47,8 @@ class View:
                                            str(meta.get("publisher", "")),
                                            str(meta.get("author", "")))
                 self._library = Library(keywords.chunks, docs, self.retriever.retrieve,
-                                        keywords.idf, self.retriever.embedder.embed_documents)
+                                        keywords.idf, self.retriever.embedder.embed_documents,
+                                        keywords.vocabulary)
             return self._library
 
     def documents(self) -> list[DocumentEntry]:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from bot.absent import Vocabulary
 from bot.schema import Chunk, Passage
 from bot.text import content_words, words
 
@@ -74,11 +75,19 @@ class KeywordIndex:
         corpus = [_document_tokens(_searchable(c)) for c in self.chunks]
         self._doc_freq = Counter(t for doc in corpus for t in set(doc))
         self._position = {c.chunk_id: i for i, c in enumerate(self.chunks)}
+        self._vocabulary: Vocabulary | None = None
         if self.chunks:
             self._bm25.index(corpus, show_progress=False)
 
     def chunk(self, chunk_id: str) -> Chunk:
         return self.chunks[self._position[chunk_id]]
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """Every word the chunks use, for telling a question's names the library lacks."""
+        if self._vocabulary is None:
+            self._vocabulary = Vocabulary(self._doc_freq)
+        return self._vocabulary
 
     def position(self, chunk_id: str) -> int | None:
         return self._position.get(chunk_id)

@@ -14,9 +14,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.absent import Vocabulary, absent_names
 from bot.instructions import is_instruction
 from bot.schema import Chunk, Part, Passage
-from bot.text import LIST_BULLET, content_words, sentences
+from bot.text import LIST_BULLET, content_words, sentences, stem, words
 
 ITEM_CHARS = 220
 """A list item or table cell longer than this is cut after its first sentence (or at a word
@@ -91,6 +92,8 @@ class Library:
     embed: Callable[[Sequence[str]], list[list[float]]] | None = None
     """The embedder, for matching a heading to a question by meaning ('When to Use X' for
     'what is X the right choice for'); None where only words are compared."""
+    vocabulary: Vocabulary | None = None
+    """The words the chunks use (the keyword index's); None: every name counts as known."""
     _by_doc: dict[str, list[Chunk]] = field(default_factory=dict)
     _tables: list[Any] | None = None
 
@@ -115,6 +118,15 @@ class Library:
     def title(self, doc_id: str) -> str:
         info = self.documents.get(doc_id)
         return info.title if info else doc_id
+
+    def absent_names(self, question: str) -> tuple[str, ...]:
+        """The question's names (see ``bot.absent``) that no document's text, title,
+        publisher or author uses."""
+        if self.vocabulary is None:
+            return ()
+        text, catalogue = self.vocabulary, Vocabulary(stem(w) for w in words(" ".join(
+            f"{d.title} {d.publisher} {d.author}" for d in self.documents.values())))
+        return absent_names(question, lambda w: text.knows(w) or catalogue.knows(w))
 
 
 # -- pieces from parts ------------------------------------------------------------------------
