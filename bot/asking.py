@@ -20,10 +20,11 @@ from bot.cache import AnswerCache, CacheKey, as_cached, cacheable, history_key
 from bot.errors import QueueFullError
 from bot.live import LiveIndex
 from bot.plans import Draft, named_document
+from bot.plans.catalogue import plan_catalogue
 from bot.prompt import library_topic
 from bot.queue import ModelQueue, Ticket, Waiting
 from bot.retrieve import Turn, rewrite_query
-from bot.schema import Answer
+from bot.schema import Answer, Passage
 from bot.shape import BREADTH, classify
 from bot.structured import BREADTH_K, nth_item_query, plan, structured_events
 
@@ -138,6 +139,10 @@ class Answering:
                                 view.library) if turns else None) or rewrite_query(ask.question,
                                                                                    turns)
         k, embed = ask.top_k, self._embed.embed_documents
+        catalogue = plan_catalogue(query, view.library)
+        if catalogue is not None:  # about the documents themselves: no retrieval, no model
+            return _Prepared(self._request(ask, query, catalogue.passages, ()), catalogue,
+                             False, time.perf_counter() - started)
         shape = classify(query)
         breadth = shape.kind in BREADTH
         passages = view.retriever.retrieve(query, max(k, BREADTH_K) if breadth else k)
@@ -148,14 +153,18 @@ class Answering:
         # then the document is the evidence, whatever retrieval found.
         draft = (plan(shape, query, passages, library, embed) if library is not None and (
             not weak or named_document(query, library)) else None)
-        request = AnswerRequest(question=ask.question, query_used=query,
-                                passages=tuple(passages[:k]), temperature=ask.temperature,
-                                max_tokens=ask.max_tokens, model=ask.generator.name,
-                                topic=self._live.settings.topic or library_topic(
-                                    [d.title for d in view.library.documents.values()]),
-                                absent=absent)
+        request = self._request(ask, query, tuple(passages[:k]), absent)
         needs_model = draft is not None or not weak
         return _Prepared(request, draft, needs_model, time.perf_counter() - started)
+
+    def _request(self, ask: Ask, query: str, passages: tuple[Passage, ...],
+                 absent: tuple[str, ...]) -> AnswerRequest:
+        library = self._live.current().library
+        return AnswerRequest(question=ask.question, query_used=query, passages=passages,
+                             temperature=ask.temperature, max_tokens=ask.max_tokens,
+                             model=ask.generator.name, absent=absent,
+                             topic=self._live.settings.topic or library_topic(
+                                 [d.title for d in library.documents.values()]))
 
     def _compose(self, prepared: _Prepared, generator: Generator) -> Iterator[Event]:
         request = replace(prepared.request, model=generator.name)
