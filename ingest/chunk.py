@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 
@@ -29,6 +29,10 @@ TABLE_SLACK = 1.25
 better whole than cut in two, and 1,000 characters still fit a small embedder's window."""
 
 _MD_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+\S")
+# A setext heading: one line of text underlined with '=' (level 1) or '-' (level 2), as
+# reStructuredText-minded Markdown writes 'Environment Variables' over '====='.
+_SETEXT_LINE = re.compile(r"^ {0,3}(={3,}|-{3,})[ \t]*$")
+_FENCE = re.compile(r"^ {0,3}(```|~~~)")
 _BULLET = re.compile(r"^\s*(?:[-*+•–]|\d{1,3}[.)])\s+\S")
 _CELL_BULLET = re.compile(r"^\s*[-*•–]\s+")
 _SEPARATOR = re.compile(r"^[\s|:-]*-{3,}[\s|:-]*$")
@@ -113,6 +117,13 @@ def parse_blocks(text: str) -> list[Block]:
         table_end = lines.table_end(i)
         if not lines.rows[i].strip():
             j = i + 1
+        elif i in lines.fences:  # a code block is one block: a '# comment' in it is no heading
+            j = lines.fences[i]
+            blocks.append(Block("paragraph", *lines.span(i, j)))
+        elif lines.setext[i]:  # the heading is its text; the underline is no block of its own
+            j = i + 2
+            level = 1 if lines.rows[i + 1].strip().startswith("=") else 2
+            blocks.append(Block("heading", *lines.span(i, i + 1), level))
         elif table_end is not None:
             j = table_end
             rows = tuple(lines.span(a, b) for a, b in lines.row_groups(i, j))
@@ -158,7 +169,11 @@ class _Lines:
     def __init__(self, text: str) -> None:
         self.text, self.rows = text, text.split("\n")
         self.starts = [0, *accumulate(len(r) + 1 for r in self.rows)]
-        self.markdown = any(_MD_HEADING.match(r) for r in self.rows)
+        self.fences = _fences(self.rows)
+        inside = {k for first, end in self.fences.items() for k in range(first, end)}
+        self.setext = [k not in inside and self._setext(k) for k in range(len(self.rows))]
+        self.markdown = any(self.setext) or any(
+            _MD_HEADING.match(r) for k, r in enumerate(self.rows) if k not in inside)
         self.row = [_is_row(r) for r in self.rows]
         self.cell = [bool(_CELL_BULLET.match(r)) for r in self.rows]
         # run[i]: first line at or after i that is not a '|'-less bullet line (one pass, so
@@ -167,6 +182,15 @@ class _Lines:
         for i in range(len(self.rows) - 1, -1, -1):
             if self.cell[i] and not self.row[i]:
                 self.run[i] = self.run[i + 1]
+
+    def _setext(self, i: int) -> bool:
+        """Whether line ``i`` is a setext heading: a short line of its own (a blank line or
+        nothing before it) that is no list item or table row, underlined on the next."""
+        rows = self.rows
+        line = rows[i].strip()
+        return (i + 1 < len(rows) and bool(line) and len(line) <= 200
+                and bool(_SETEXT_LINE.match(rows[i + 1])) and (i == 0 or not rows[i - 1].strip())
+                and not _BULLET.match(rows[i]) and not _is_row(rows[i]))
 
     def span(self, first: int, end: int) -> tuple[int, int]:
         return _trim(self.text, self.starts[first], self.starts[end - 1] + len(self.rows[end - 1]))
@@ -221,12 +245,29 @@ class _Lines:
         """A paragraph goes on over the following lines until a line ends its sentence."""
         j = i + 1
         while j < len(self.rows) and self.rows[j].strip() and not _ends_sentence(self.rows[j - 1]):
-            md = self.markdown and _MD_HEADING.match(self.rows[j])
+            md = self.markdown and (_MD_HEADING.match(self.rows[j]) or self.setext[j]
+                                    or j in self.fences)
             if md or _BULLET.match(self.rows[j]) or self.table_end(j) is not None or (
                     not self.markdown and self.is_heading(j)):
                 break
             j += 1
         return j
+
+
+def _fences(rows: Sequence[str]) -> dict[int, int]:
+    """Each fenced code block's first line -> the line after its closing fence (or the end:
+    an unclosed fence runs to the end, as CommonMark reads it)."""
+    found, k = {}, 0
+    while k < len(rows):
+        opening = _FENCE.match(rows[k])
+        if not opening:
+            k += 1
+            continue
+        close = next((m for m in range(k + 1, len(rows))
+                      if rows[m].strip().startswith(opening.group(1))), len(rows) - 1)
+        found[k] = close + 1
+        k = close + 1
+    return found
 
 
 def _sections(text: str, blocks: list[Block], title: str = ""

@@ -385,3 +385,39 @@ def merged_spans(chunks: list[Chunk]) -> list[tuple[int, int]]:
         else:
             spans.append((c.start, c.end))
     return spans
+
+
+SETEXT_AND_CODE = """Environment Variables
+=====================
+
+Here is a list of environment variables that HTTPX recognizes:
+
+`HTTPX_DEBUG`
+-------------
+
+Valid values: `1`, `true`.
+
+```python
+# test_script.py
+import httpx
+```
+
+`SSL_CERT_FILE`
+---------------
+
+Valid values: a filename.
+"""
+
+
+def test_setext_headings_are_headings_and_a_code_block_is_one_block() -> None:
+    """'Title' over '====' is a heading (its underline is no text of it); a '# comment' line
+    inside a fenced code block is code, not a heading that would start a section."""
+    blocks = [(b.kind, b.level, SETEXT_AND_CODE[b.start:b.end]) for b in
+              parse_blocks(SETEXT_AND_CODE)]
+    assert [b for b in blocks if b[0] == "heading"] == [
+        ("heading", 1, "Environment Variables"), ("heading", 2, "`HTTPX_DEBUG`"),
+        ("heading", 2, "`SSL_CERT_FILE`")]
+    assert ("paragraph", 0, "```python\n# test_script.py\nimport httpx\n```") in blocks
+    doc = Document("env", "Environment Variables", "env.md", SETEXT_AND_CODE, {"suffix": ".md"})
+    paths = {c.heading_path for c in chunk_document(doc, chunk_size=120, chunk_overlap=0)}
+    assert ("`SSL_CERT_FILE`",) in paths and not any("test_script.py" in p for p in paths)
