@@ -144,3 +144,62 @@ def test_the_subject_every_title_shares_is_not_what_is_looked_for(stoves: Librar
     assert [p.text for p in found] == ["Gas is cheaper per kilowatt-hour in many countries, "
                                        "but induction wastes less heat."]
     assert len(searched("is gas cheaper", "stoves", stoves, 3)) == 2  # and the gas stove
+
+
+EXPORT = """Most tasks write a data frame to a file as a grid of numbers with labels.
+
+There are a number of issues that need to be considered in writing out a data frame to a text file.
+
+1. Precision
+
+Conversions of real numbers are done to full precision.
+
+2. Header line
+
+R prefers the header line to have no entry for the row names.
+
+3. Separator
+
+A common field separator is a comma or a tab.
+"""
+ENV = """# Environment Variables
+
+Here is a list of environment variables that the client recognizes and what each does.
+
+## `CLIENT_DEBUG`
+
+Prints every request when set.
+
+## `CERT_FILE`
+
+Loads certificates from this file.
+
+## `CERT_DIR`
+
+Loads certificates from this folder.
+"""
+
+
+def _one_document(doc_id: str, title: str, text: str) -> Library:
+    chunks = chunk_document(Document(doc_id, title, f"{doc_id}.md", text, {"suffix": ".md"}),
+                            chunk_size=200, chunk_overlap=0)
+    return Library(chunks, {doc_id: DocInfo(doc_id, title)},
+                   lambda q, k: [Passage(c, 1.0 - i / 10) for i, c in enumerate(chunks)][:k])
+
+
+@pytest.mark.parametrize(("doc_id", "title", "text", "question", "wanted"), [
+    # Items at a document's top, under no heading: the sentence before them says what they are.
+    ("export", "Data Import/Export", EXPORT,
+     "What issues are there when writing a data frame out to a text file?",
+     ["full precision", "header line", "field separator"]),
+    # Sub-sections whose headings are names are the items of the section above them.
+    ("env", "Environment Variables", ENV, "Which environment variables does the client know?",
+     ["CLIENT_DEBUG", "CERT_FILE", "CERT_DIR"]),
+])
+def test_a_list_is_found_by_its_lead_in_or_its_named_sub_sections(
+        doc_id: str, title: str, text: str, question: str, wanted: list[str]) -> None:
+    library = _one_document(doc_id, title, text)
+    draft = plan_list(question, library.retrieve(question, 10), library)
+    assert draft is not None
+    shown = " ".join(p.text for b in draft.blocks for p in (*b.pieces(), *b.labels) if p)
+    assert all(w.casefold() in shown.casefold() for w in wanted), shown

@@ -50,6 +50,9 @@ SHORT_ITEM = 60
 """An item this short is a name ('- Variational Autoencoders (VAEs)'); the paragraph after it
 describes it, so its first sentence goes with the item."""
 _NUMBERED = re.compile(r"^\d{1,2}[.)]\s")
+LEAD_IN_CHARS = 300
+MIN_CHILDREN = 3
+NAME_WORDS = 4
 LABELLED = re.compile(r"^[A-Z][^:.!?\n]{1,60}:\s+\S")
 
 
@@ -149,17 +152,18 @@ def _containers(question: str, passages: Sequence[Passage], library: Library,
         for chunk in library.doc_chunks(named):
             for path in (chunk.heading_path, chunk.heading_path[:-1]):
                 strength.setdefault((named, path), 0.0)
-    found_items = {key: found for key, _ in strength.items() if key[1]
-                   and not (named and key[0] != named)
+    found_items = {key: found for key, _ in strength.items()
+                   if not (named and key[0] != named)
                    and (found := _items(library, *key)) is not None}
-    meaning = _meaning(question, [path for _, path in found_items], library)
+    meaning = _meaning(question, list(found_items), library)
     out = []
     for (doc_id, path), (items, labels, chunks) in found_items.items():
         retrieved = strength[(doc_id, path)]
-        heading = weighted_overlap(question, " ".join(path), library.idf)
+        lead_in = _lead_in(library, doc_id, path, items, labels)
+        heading = weighted_overlap(question, f"{' '.join(path)} {lead_in}", library.idf)
         listed = max((weighted_overlap(question, i.text, library.idf) for i in items),
                      default=0.0)
-        close = meaning.get(path, 0.0)
+        close = meaning.get((doc_id, path), 0.0)
         if max(heading, listed) < MIN_MATCH and close < MIN_MEANING:
             continue  # neither the heading nor any item is about what the question asks
         score = (heading + 0.5 * retrieved + 0.5 * listed + (0.3 if named else 0.0)
@@ -169,15 +173,33 @@ def _containers(question: str, passages: Sequence[Passage], library: Library,
     return out
 
 
-def _meaning(question: str, paths: Sequence[tuple[str, ...]], library: Library
-             ) -> dict[tuple[str, ...], float]:
-    """Each path's own heading's cosine to the question (empty without an embedder)."""
-    if library.embed is None or not paths:
+def _lead_in(library: Library, doc_id: str, path: tuple[str, ...], items: Sequence[Piece],
+             labels: Sequence[Piece | None]) -> str:
+    """The section's paragraph just before the list's first item ('There are a number of
+    issues to consider when ...'): it says what the list is, as a heading would. A document's
+    top has no heading of its own but may have this."""
+    first = (labels[0] or items[0]) if items and labels else (items[0] if items else None)
+    if first is None:
+        return ""
+    before = [(c, p) for c in library.section(doc_id, path) if c.heading_path == path
+              for p in c.parts if p.kind == "paragraph" and p.end <= first.start]
+    if not before:
+        return ""
+    chunk, part = max(before, key=lambda cp: cp[1].end)
+    return chunk.span_text(part.start, part.end)[:LEAD_IN_CHARS]
+
+
+def _meaning(question: str, sections: Sequence[tuple[str, tuple[str, ...]]], library: Library
+             ) -> dict[tuple[str, tuple[str, ...]], float]:
+    """Each section's own heading's (a document's top: its title's) cosine to the question
+    (empty without an embedder)."""
+    if library.embed is None or not sections:
         return {}
-    headings = list(dict.fromkeys(path[-1] for path in paths))
+    named = {key: key[1][-1] if key[1] else library.title(key[0]) for key in sections}
+    headings = list(dict.fromkeys(named.values()))
     vectors = library.embed([question, *headings])
     close = {h: cosine(vectors[0], v) for h, v in zip(headings, vectors[1:], strict=True)}
-    return {path: close[path[-1]] for path in paths}
+    return {key: close[heading] for key, heading in named.items()}
 
 
 def _items(library: Library, doc_id: str, path: tuple[str, ...]
@@ -195,14 +217,19 @@ def _items(library: Library, doc_id: str, path: tuple[str, ...]
 
 def _numbered_children(section: Sequence[Chunk], path: tuple[str, ...]
                        ) -> tuple[tuple[Piece, ...], tuple[Piece | None, ...], tuple[Chunk, ...]]:
-    """One item per numbered sub-section: its heading as the label, its first statement."""
+    """One item per sub-section: its heading as the label, its first statement. Sub-sections
+    are items when numbered ('1. Scope'), or when there are MIN_CHILDREN or more and every
+    heading is a name (NAME_WORDS words or fewer: '`SSL_CERT_FILE`', 'Precision')."""
+    heads = {c.heading_path[-1] for c in section if len(c.heading_path) == len(path) + 1}
+    names_only = len(heads) >= MIN_CHILDREN and all(len(h.split()) <= NAME_WORDS for h in heads)
     items: list[Piece] = []
     labels: list[Piece | None] = []
     chunks: list[Chunk] = []
     done: set[tuple[str, ...]] = set()
     for chunk in section:
         child = chunk.heading_path
-        if len(child) != len(path) + 1 or not _NUMBERED.match(child[-1]) or child in done:
+        if len(child) != len(path) + 1 or child in done or not (
+                _NUMBERED.match(child[-1]) or names_only):
             continue
         done.add(child)
         heading = next(((chunk, p) for chunk, p in parts_of([chunk], "heading")
@@ -254,6 +281,8 @@ def _labelled(chunks: Sequence[Chunk]
 
 
 def _heading_piece(chunks: Sequence[Chunk], path: tuple[str, ...]) -> Piece | None:
+    if not path:  # a document's top: its title is shown with the source line already
+        return None
     for chunk, part in parts_of(chunks, "heading"):
         if chunk.span_text(part.start, part.end).strip("# \t:").endswith(path[-1]):
             return piece(chunk, part.start, part.end, strip_bullet=False)
