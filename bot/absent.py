@@ -20,11 +20,12 @@ import re
 import string
 from collections.abc import Callable, Iterable, Iterator
 
-from bot.text import QUESTION_WORDS, STOPWORDS, stem
+from bot.text import QUESTION_WORDS, STOPWORDS, content_words, stem
 
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-]*")
-_SENTENCE_START = re.compile(r"(?:^|[.!?:;\n]|\s[-–—]\s)[\s\"'“‘(\[*]*$")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;\n¿¡]|\s[-–—]\s)[\s\"'“‘(\[*¿¡]*$")
 _ALPHABET = string.ascii_lowercase + string.digits + "-"
+MIN_KNOWN_SHARE = 0.5
 TYPO_MIN_CHARS = 5
 """Words this long or longer still match with one typo (a letter added, dropped, changed or
 two swapped): 'ChatGTP' is ChatGPT. Shorter names would match too many other words."""
@@ -79,8 +80,17 @@ def _one_edit(word: str) -> Iterator[str]:
 
 def absent_names(question: str, knows: Callable[[str], bool]) -> tuple[str, ...]:
     """The question's names the library never uses (each part of a hyphenated name counts:
-    'AI-PRO' is known when the library says 'AI-PRO' or both 'AI' and 'PRO')."""
-    return tuple(n for n in named_terms(question)
+    'AI-PRO' is known when the library says 'AI-PRO' or both 'AI' and 'PRO').
+
+    None when most of the question's other words are unknown too: a question in another
+    language ('¿Los LLM son un subconjunto de la IA generativa?') or on another subject is no
+    question about one missing name, and the other weak-evidence bars decide it."""
+    names = named_terms(question)
+    lowered = {n.lower() for n in names}
+    ordinary = [w for w in content_words(question, question=True) if w not in lowered]
+    if ordinary and sum(map(knows, ordinary)) < MIN_KNOWN_SHARE * len(ordinary):
+        return ()
+    return tuple(n for n in names
                  if not knows(n) and not all(knows(p) for p in n.split("-") if p))
 
 

@@ -38,3 +38,10 @@ def test_absent_names_and_how_the_abstention_says_so() -> None:
     assert absent_sentence(("SOCKS5",)) == "None of them mentions “SOCKS5”."
     assert absent_sentence(("QUIC", "Rust", "DPI")) == \
         "None of them mentions “QUIC”, “Rust” or “DPI”."
+
+
+def test_a_question_in_another_language_is_no_question_about_a_missing_name() -> None:
+    known = Vocabulary(["llm", "generative", "ai", "subset"]).knows
+    assert absent_names("¿Los LLM son un subconjunto de la IA generativa?", known) == ()
+    assert named_terms("¿Los LLM son un subconjunto?") == ["LLM"]  # '¿' starts a sentence
+    assert absent_names("Is the LLM a subset of generative AI, per the IA?", known) == ("IA",)
