@@ -19,7 +19,7 @@ from bot.backends.embedders import CachedEmbedder
 from bot.cache import AnswerCache, CacheKey, as_cached, cacheable, history_key
 from bot.errors import QueueFullError
 from bot.live import LiveIndex
-from bot.plans import Draft, named_document
+from bot.plans import Draft, Library, named_document
 from bot.plans.catalogue import plan_catalogue
 from bot.prompt import library_topic
 from bot.queue import ModelQueue, Ticket, Waiting
@@ -141,8 +141,8 @@ class Answering:
         k, embed = ask.top_k, self._embed.embed_documents
         catalogue = plan_catalogue(query, view.library)
         if catalogue is not None:  # about the documents themselves: no retrieval, no model
-            return _Prepared(self._request(ask, query, catalogue.passages, ()), catalogue,
-                             False, time.perf_counter() - started)
+            return _Prepared(self._request(ask, query, catalogue.passages, (), view.library),
+                             catalogue, False, time.perf_counter() - started)
         shape = classify(query)
         breadth = shape.kind in BREADTH
         passages = view.retriever.retrieve(query, max(k, BREADTH_K) if breadth else k)
@@ -153,13 +153,13 @@ class Answering:
         # then the document is the evidence, whatever retrieval found.
         draft = (plan(shape, query, passages, library, embed) if library is not None and (
             not weak or named_document(query, library)) else None)
-        request = self._request(ask, query, tuple(passages[:k]), absent)
+        request = self._request(ask, query, tuple(passages[:k]), absent, view.library)
         needs_model = draft is not None or not weak
         return _Prepared(request, draft, needs_model, time.perf_counter() - started)
 
     def _request(self, ask: Ask, query: str, passages: tuple[Passage, ...],
-                 absent: tuple[str, ...]) -> AnswerRequest:
-        library = self._live.current().library
+                 absent: tuple[str, ...], library: Library) -> AnswerRequest:
+        """The request for the model, from the answer's one index view (its ``library``)."""
         return AnswerRequest(question=ask.question, query_used=query, passages=passages,
                              temperature=ask.temperature, max_tokens=ask.max_tokens,
                              model=ask.generator.name, absent=absent,
