@@ -47,9 +47,9 @@ MEASURED: dict[tuple[str, str], dict[str, float]] = {
         "kind:summary/fact_recall": 0.867
     },
     ("python-docs", "tune"): {
-        "fact_recall": 0.429, "abstention_accuracy": 0.889, "category:breadth/fact_recall": 0.315,
+        "fact_recall": 0.442, "abstention_accuracy": 0.889, "category:breadth/fact_recall": 0.315,
         "kind:comparison/fact_recall": 0.167, "kind:cross_document/fact_recall": 0.095,
-        "kind:fact/fact_recall": 0.542, "kind:list/fact_recall": 0.000,
+        "kind:fact/fact_recall": 0.569, "kind:list/fact_recall": 0.000,
         "kind:summary/fact_recall": 1.000
     },
     ("python-docs", "test"): {
