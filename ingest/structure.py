@@ -18,7 +18,8 @@ MAX_CELL_CHARS = 160
 """A line longer than this is prose, not a table cell."""
 MAX_LABEL_CHARS = 60
 MIN_ROWS = 3
-_SEPARATOR = re.compile(r"^[\s|:-]*-{3,}[\s|:-]*$")
+SEPARATOR = re.compile(r"^[\s|:-]*-{3,}[\s|:-]*$")
+"""A Markdown table's separator row ('---|---', '|:--|--:|')."""
 _BOLD_LABEL = re.compile(r"^(?:\*\*|__)[^*_\n]{1,60}(?::(?:\*\*|__)|(?:\*\*|__)\s*:)\s*\S")
 _DEFINITION = re.compile(r"^[^\n:]{1,80}\n[ \t]{0,3}:[ \t]+\S")
 _HEADING_MARKS = "#*_= \t"
@@ -160,7 +161,7 @@ def chunk_parts(text: str, blocks: Sequence[Block], start: int, end: int) -> tup
 
 
 def _table_parts(text: str, block: Block, start: int, end: int) -> list[Part]:
-    rows = [r for r in block.rows if not _SEPARATOR.match(text[r[0]:r[1]])]
+    rows = [r for r in block.rows if not SEPARATOR.match(text[r[0]:r[1]])]
     if not rows:
         return []
     head, *body = rows
