@@ -96,6 +96,7 @@ class Library:
     """The words the chunks use (the keyword index's); None: every name counts as known."""
     _by_doc: dict[str, list[Chunk]] = field(default_factory=dict)
     _tables: list[Any] | None = None
+    _catalogue: Vocabulary | None = None
 
     def tables(self) -> list[Any]:
         """Every table of every document (``bot.plans.tables.Table``), read once."""
@@ -124,8 +125,10 @@ class Library:
         publisher or author uses."""
         if self.vocabulary is None:
             return ()
-        text, catalogue = self.vocabulary, Vocabulary(stem(w) for w in words(" ".join(
-            f"{d.title} {d.publisher} {d.author}" for d in self.documents.values())))
+        if self._catalogue is None:  # the names' words, read once per library view
+            self._catalogue = Vocabulary(stem(w) for w in words(" ".join(
+                f"{d.title} {d.publisher} {d.author}" for d in self.documents.values())))
+        text, catalogue = self.vocabulary, self._catalogue
         return absent_names(question, lambda w: text.knows(w) or catalogue.knows(w))
 
 

@@ -178,9 +178,9 @@ def _lead_in(library: Library, doc_id: str, path: tuple[str, ...], items: Sequen
     """The section's paragraph just before the list's first item ('There are a number of
     issues to consider when ...'): it says what the list is, as a heading would. A document's
     top has no heading of its own but may have this."""
-    first = (labels[0] or items[0]) if items and labels else (items[0] if items else None)
-    if first is None:
+    if not items:
         return ""
+    first = labels[0] or items[0]  # labels run beside items, one each
     before = [(c, p) for c in library.section(doc_id, path) if c.heading_path == path
               for p in c.parts if p.kind == "paragraph" and p.end <= first.start]
     if not before:
@@ -205,7 +205,7 @@ def _meaning(question: str, sections: Sequence[tuple[str, tuple[str, ...]]], lib
 def _items(library: Library, doc_id: str, path: tuple[str, ...]
            ) -> tuple[tuple[Piece, ...], tuple[Piece | None, ...], tuple[Chunk, ...]] | None:
     section = library.section(doc_id, path)
-    children = _numbered_children(section, path)
+    children = _child_items(section, path)
     if len(children[0]) >= MIN_ITEMS:
         return children
     own = [c for c in section if c.heading_path == path]
@@ -215,8 +215,8 @@ def _items(library: Library, doc_id: str, path: tuple[str, ...]
     return None
 
 
-def _numbered_children(section: Sequence[Chunk], path: tuple[str, ...]
-                       ) -> tuple[tuple[Piece, ...], tuple[Piece | None, ...], tuple[Chunk, ...]]:
+def _child_items(section: Sequence[Chunk], path: tuple[str, ...]
+                ) -> tuple[tuple[Piece, ...], tuple[Piece | None, ...], tuple[Chunk, ...]]:
     """One item per sub-section: its heading as the label, its first statement. Sub-sections
     are items when numbered ('1. Scope'), or when there are MIN_CHILDREN or more and every
     heading is a name (NAME_WORDS words or fewer: '`SSL_CERT_FILE`', 'Precision')."""
