@@ -28,11 +28,10 @@ from baseline_scoring import Row, SupportChecker, abstains, figures, kind, strat
 from baseline_scoring import support_rank as rank_of
 from naive_rag import CHUNK_OVERLAP, CHUNK_SIZE, PROMPT, TOP_K, NaiveRag, chat_model
 
+from bot.answering.followup import rewrite_query
 from bot.api import Bot, normalise_history
 from bot.backends.local import LocalGenerator
 from bot.evaluate import Question, aggregate, fact_recall, score
-from bot.retrieve import rewrite_query
-from bot.schema import Answer
 
 WARM_UP = "What is a large language model?"
 
@@ -111,14 +110,12 @@ def answer_pass(bot: Bot, naive: NaiveRag, llm: Any, questions: Sequence[Questio
 
 
 def _answer_citebot(bot: Bot, q: Question, row: Row, checker: SupportChecker) -> Any:
-    started, first, draft, answer = time.perf_counter(), None, "", None
-    for event in bot.stream(q.question, [("user", h) for h in q.history]):
-        first = first if first is not None else time.perf_counter() - started
-        if isinstance(event, Answer):
-            answer = event
-        else:
-            draft += event
-    assert answer is not None
+    started, first, draft = time.perf_counter(), None, ""
+    with bot.stream(q.question, [("user", h) for h in q.history]) as stream:
+        for piece in stream.text():
+            first = first if first is not None else time.perf_counter() - started
+            draft += piece
+        answer = stream.answer()
     row.total_s, row.first_token_s = time.perf_counter() - started, first
     row.answer, row.draft, row.error = answer.text, draft, answer.error
     passages = [p.text for p in answer.passages]

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from common import percentile
 
-from bot.cite import is_supported, lexical_support, parse_markers
+from bot.answering.check import is_supported, lexical_support, parse_markers
 from bot.evaluate import Question, contains_any
 from bot.text import cosine, numbers, sentences
 

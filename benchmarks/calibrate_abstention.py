@@ -28,7 +28,7 @@ from pathlib import Path
 
 import common
 
-from bot.answer import MIN_COVERAGE, MIN_DENSE_SIMILARITY
+from bot.answering.evidence import MIN_COVERAGE, MIN_DENSE_SIMILARITY
 from bot.api import Bot
 
 ROOT = Path(__file__).resolve().parents[1]

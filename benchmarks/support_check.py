@@ -16,9 +16,9 @@ from pathlib import Path
 
 import common
 
+from bot.answering.check import cite
 from bot.api import Bot
 from bot.backends.base import Evidence
-from bot.cite import cite
 from bot.evaluate import contains_any
 from bot.schema import Chunk, Passage
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bot.prompt import NO_ANSWER
+from bot.answering.prompt import NO_ANSWER
 from bot.schema import Answer, Chunk, Citation, Document, Passage, Sentence
 
 if TYPE_CHECKING:

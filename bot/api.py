@@ -7,15 +7,15 @@
 
 from __future__ import annotations
 
-import collections.abc as abc
 import logging
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.answer import Event
-from bot.asking import Answering, Ask
+from bot.answering.pipeline import Answering
+from bot.answering.request import Ask, AskOptions
+from bot.answering.stream import AnswerStream
 from bot.backends.base import Availability, Generator
 from bot.backends.embedders import CachedEmbedder, SentenceTransformerEmbedder, make_embedder
 from bot.backends.registry import backends, create_generator
@@ -27,7 +27,7 @@ from bot.evaluate import Progress, Question, Report, evaluate, load_questions
 from bot.live import LiveIndex
 from bot.plans import Library
 from bot.question import HistoryItem, checked_question, normalise_history
-from bot.queue import ModelQueue, Waiting
+from bot.queue import ModelQueue
 from bot.retrieve import Retriever
 from bot.schema import Answer, Document, Passage
 from bot.settings import Settings, load_settings
@@ -102,9 +102,7 @@ class Bot:
         wait mostly disappears. A failure here is left for the first question to report."""
         def load() -> None:
             try:
-                warm = getattr(self.generator(), "warm_up", None)
-                if warm is not None:
-                    warm()
+                self.generator().warm_up()
             except CitebotError as exc:
                 log.info("warm-up of model %r failed (reported on use): %s",
                          self.settings.model, exc)
@@ -139,71 +137,51 @@ class Bot:
         """The best passages for ``query`` (hybrid search, de-duplicated), best first."""
         return self.retriever.retrieve(self.check_question(query), k or self.settings.top_k)
 
-    def stream(self, question: str, history: Sequence[HistoryItem] = (), *,
-               model: str | None = None, top_k: int | None = None,
-               temperature: float | None = None, max_tokens: int | None = None,
-               cache: bool | None = None, fallback_after_s: float | None = None
-               ) -> abc.Generator[Event, None, None]:
-        """Yield the answer's text pieces as they are generated, then the final Answer.
+    def stream(self, question: str, history: Sequence[HistoryItem] = (),
+               options: AskOptions | None = None, **overrides: Any) -> AnswerStream:
+        """The answer as it is made: iterate it for the text pieces (and a :class:`Waiting`
+        event about once a second while the question waits for the model: its place in
+        line and the expected wait), then call ``.answer()`` for the checked Answer.
 
         The final Answer is checked: its text may differ from the streamed draft when an
-        unsupported sentence was dropped or the bot abstained. A question asked before with
-        the same conversation, index, model and settings comes from the answer cache
-        (``cache``: default the setting ``answer_cache``), marked ``cached``. While the model
-        is busy with other questions this one waits its turn; with ``fallback_after_s``, a
-        wait expected to be longer gets the extractive answer at once (``Answer.fallback``).
+        unsupported sentence was dropped or the bot abstained. ``options`` (or the same
+        names as keywords: model, top_k, temperature, max_tokens, cache, fallback_after_s)
+        default to the settings. A question asked before with the same conversation,
+        index, model and settings comes from the answer cache, marked ``cached``; with
+        ``fallback_after_s``, a wait for the model expected to be longer gets the
+        extractive answer at once (``Answer.fallback``). Close a stream you stop reading
+        (``with bot.stream(q) as stream:``): that frees its place in line at once.
         """
-        events = self.stream_waiting(question, history, model=model, top_k=top_k,
-                                     temperature=temperature, max_tokens=max_tokens,
-                                     cache=cache, fallback_after_s=fallback_after_s)
-        try:
-            for event in events:
-                if not isinstance(event, Waiting):
-                    yield event
-        finally:  # a reader that stops early closes the answer at once (its cache flight)
-            events.close()
+        return self._answering.stream(self._ask(question, history,
+                                                AskOptions.of(options, **overrides)))
 
-    def stream_waiting(self, question: str, history: Sequence[HistoryItem] = (), *,
-                       model: str | None = None, top_k: int | None = None,
-                       temperature: float | None = None, max_tokens: int | None = None,
-                       cache: bool | None = None, fallback_after_s: float | None = None
-                       ) -> abc.Generator[Event | Waiting, None, None]:
-        """:meth:`stream`, plus a :class:`Waiting` event about once a second while the
-        question waits for the model: its place in line and the expected wait."""
-        ask = self._ask(question, history, model, top_k, temperature, max_tokens)
-        use_cache = self.settings.answer_cache if cache is None else cache
-        yield from self._answering.events(ask, use_cache, fallback_after_s)
-
-    def identical_running(self, question: str, history: Sequence[HistoryItem] = (), *,
-                          model: str | None = None, top_k: int | None = None,
-                          temperature: float | None = None, max_tokens: int | None = None
-                          ) -> bool:
+    def identical_running(self, question: str, history: Sequence[HistoryItem] = (),
+                          options: AskOptions | None = None, **overrides: Any) -> bool:
         """Whether the same question (same conversation and settings) is being answered
         now: its answer will come from that one, so a server waits for it before taking one
         of its answering places rather than holding a place while it waits."""
-        ask = self._ask(question, history, model, top_k, temperature, max_tokens)
-        return self._answering.identical_running(ask, self.settings.answer_cache)
+        return self._answering.identical_running(
+            self._ask(question, history, AskOptions.of(options, **overrides)))
 
-    def _ask(self, question: str, history: Sequence[HistoryItem], model: str | None,
-             top_k: int | None, temperature: float | None, max_tokens: int | None) -> Ask:
-        return Ask(self.check_question(question), normalise_history(history),
-                   self.generator(model), top_k or self.settings.top_k,
-                   self.settings.temperature if temperature is None else temperature,
-                   max_tokens or self.settings.max_tokens)
+    def _ask(self, question: str, history: Sequence[HistoryItem], options: AskOptions) -> Ask:
+        s = self.settings
+        return Ask(self.check_question(question), tuple(normalise_history(history)),
+                   self.generator(options.model), options.top_k or s.top_k,
+                   s.temperature if options.temperature is None else options.temperature,
+                   options.max_tokens or s.max_tokens,
+                   s.answer_cache if options.cache is None else options.cache,
+                   options.fallback_after_s)
 
     def queue(self, model: str | None = None) -> ModelQueue | None:
         """The line of questions waiting for ``model``, or None for a backend that answers
         any number at once (``extractive``; a hosted server without ``openai_concurrency``)."""
         return self._answering.queue(self.generator(model))
 
-    def ask(self, question: str, history: Sequence[HistoryItem] = (), **options: Any) -> Answer:
+    def ask(self, question: str, history: Sequence[HistoryItem] = (),
+            options: AskOptions | None = None, **overrides: Any) -> Answer:
         """Answer ``question`` (see :meth:`stream` for the options) and return the Answer."""
-        final = None
-        for event in self.stream(question, history, **options):
-            if isinstance(event, Answer):
-                final = event
-        assert final is not None, "answer_events always ends with an Answer"
-        return final
+        with self.stream(question, history, options, **overrides) as stream:
+            return stream.answer()
 
     def as_retriever(self, k: int | None = None) -> Any:
         """A LangChain ``BaseRetriever`` over this bot's hybrid search (see bot/langchain.py)."""
@@ -320,6 +298,4 @@ class Bot:
             self._writer.release()
             self._writer = None
         for generator in self._generators.values():
-            close = getattr(generator, "close", None)
-            if close:
-                close()
+            generator.close()

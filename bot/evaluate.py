@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from bot.cite import MARKER
+from bot.answering.check import MARKER
 from bot.errors import CitebotError, InputError
 from bot.schema import Answer, Passage
 from bot.text import normalise

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 
+from bot.schema import Chunk
 from bot.text import Span, sentences
 
 INSTRUCTION = re.compile(
@@ -120,3 +121,13 @@ def _blocks(text: str) -> list[tuple[Span, bool]]:
             blocks.append((Span(text[start:end], start, end), False))
         start = gap.end() if gap else len(text)
     return blocks
+
+
+def statement_spans(chunk: Chunk) -> list[Span]:
+    """``quotable_spans`` of a chunk's text without its heading lines: a heading names a
+    section, it says nothing, and read out as a sentence ('# A Practical Guide [1].') it is
+    not an answer. Headings are those ingestion recorded, and Markdown '#' lines."""
+    heads = [(p.start - chunk.start, p.end - chunk.start) for p in chunk.parts
+             if p.kind == "heading"]
+    return [s for s in quotable_spans(chunk.text) if not s.text.startswith("#")
+            and not any(a <= s.start and s.end <= b for a, b in heads)]

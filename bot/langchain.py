@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
@@ -17,12 +17,28 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableConfig
 from pydantic import ConfigDict, Field
 
-from bot.answer import Event
-from bot.api import Bot, HistoryItem
+from bot.answering.stream import AnswerStream
 from bot.errors import InputError
+from bot.question import HistoryItem
 from bot.schema import Answer, Passage
 
 RunnableInput = str | Mapping[str, Any]
+Chunk = str | Answer
+"""What the runnable streams: the draft's text pieces, then the checked Answer."""
+
+
+@runtime_checkable
+class Bot(Protocol):
+    """What the adapters use of a :class:`bot.api.Bot` (named here, not imported: bot.api
+    imports this module when asked for an adapter)."""
+
+    def retrieve(self, query: str, k: int | None = None) -> list[Passage]: ...
+
+    def ask(self, question: str, history: Sequence[HistoryItem] = (), options: Any = None,
+            **overrides: Any) -> Answer: ...
+
+    def stream(self, question: str, history: Sequence[HistoryItem] = (), options: Any = None,
+               **overrides: Any) -> AnswerStream: ...
 
 
 def passage_document(passage: Passage) -> Document:
@@ -71,12 +87,14 @@ class AnswerRunnable(Runnable[RunnableInput, Any]):
         return self._call_with_config(self._ask, input, config)  # type: ignore[arg-type]
 
     def stream(self, input: RunnableInput, config: RunnableConfig | None = None,
-               **kwargs: Any) -> Iterator[Event]:
+               **kwargs: Any) -> Iterator[Chunk]:
         question, history = _unpack(input)
-        yield from self.bot.stream(question, history, **self.options)
+        with self.bot.stream(question, history, **self.options) as stream:
+            yield from stream.text()
+            yield stream.answer()
 
     async def astream(self, input: RunnableInput, config: RunnableConfig | None = None,
-                      **kwargs: Any) -> AsyncIterator[Event]:
+                      **kwargs: Any) -> AsyncIterator[Chunk]:
         # Bot.stream is synchronous (it waits on the model): step it in a worker thread
         # so the event loop stays free.
         events = self.stream(input, config)

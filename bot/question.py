@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from bot.errors import InputError
-from bot.retrieve import Turn
+from bot.schema import Turn
 
 HistoryItem = Turn | Mapping[str, str] | tuple[str, str] | str
 # Terminal escape sequences go whole (a bare ESC would leave "[31m" in the query); then

@@ -141,3 +141,9 @@ class Ticket:
         """Give the place up; ``finished`` records how long the turn took (an answer that
         failed or was abandoned says nothing about how long answers take)."""
         self._queue._leave(self, finished=finished)
+
+
+def ordinal(n: int) -> str:
+    """A place in line in words: 1st, 2nd, 3rd, 4th … 11th, 12th, 13th … 21st."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"

@@ -1,18 +1,16 @@
 """Hybrid retrieval: dense search in Chroma + BM25, score-fused, de-duplicated.
 
 The keyword index is built once per process from the stored chunks, never per query.
-Follow-up questions are rewritten into standalone queries before retrieval.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import re
 import threading
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from bot.absent import Vocabulary
@@ -26,14 +24,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DUPLICATE_JACCARD = 0.8
-
-
-@dataclass(frozen=True)
-class Turn:
-    """One earlier turn of a conversation."""
-
-    role: str  # "user" or "assistant"
-    content: str
 
 
 class KeywordScores:
@@ -213,63 +203,6 @@ def _near_duplicate(a: Chunk, wa: set[str], b: Chunk, wb: set[str]) -> bool:
     if not wa or not wb:
         return False
     return len(wa & wb) / len(wa | wb) >= DUPLICATE_JACCARD
-
-
-# -- follow-up questions ------------------------------------------------------------------------
-_LEADING = re.compile(r"^\s*(and|also|so|then|but|ok(ay)?)\b[\s,]*", re.IGNORECASE)
-_PRONOUN = re.compile(r"\b(its|it|they|them|their|theirs|this|that|these|those)\b", re.IGNORECASE)
-_ABOUT = re.compile(r"^\s*(what|how)\s+about\b", re.IGNORECASE)
-_POSSESSIVE = {"its", "their", "theirs"}
-# Ellipsis with no pronoun: "By which year?", "For what kind of tasks?" ...
-_ELLIPTIC = re.compile(r"^\s*(by|for|in|from|since|until|with|at|on|to)\s+"
-                       r"(what|which|whom|when|how)\b", re.IGNORECASE)
-# ... and a reference into the previous answer's list: "the fifth one", "the latter".
-_ORDINAL = re.compile(r"\b(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last|"
-                      r"other)\s+ones?\b|\bthe\s+(latter|former)\b", re.IGNORECASE)
-
-
-def rewrite_query(question: str, history: Sequence[Turn]) -> str:
-    """Make a follow-up question standalone, using the topic of the last user turn.
-
-    "And what are its applications?" after "What is generative AI?" becomes
-    "What are generative AI's applications?". A question that needs no context,
-    or has none to borrow, comes back unchanged.
-    """
-    topic = _last_topic(history)
-    if not topic or not _is_follow_up(question):
-        return question.strip()
-    stripped = _LEADING.sub("", question).strip()
-    match = _PRONOUN.search(stripped)
-    if match and not _followed_by_noun(stripped, match):
-        word = match.group(1).lower()
-        replacement = f"{topic}'s" if word in _POSSESSIVE else topic
-        rewritten = stripped[:match.start()] + replacement + stripped[match.end():]
-    else:
-        rewritten = f"{stripped.rstrip('?.! ')} ({topic})?"
-    return rewritten[:1].upper() + rewritten[1:]
-
-
-def _last_topic(history: Sequence[Turn]) -> str:
-    for turn in reversed(history):
-        if turn.role == "user":
-            topic = " ".join(content_words(turn.content, keep_case=True, question=True))
-            if topic:
-                return topic
-    return ""
-
-
-def _is_follow_up(question: str) -> bool:
-    return any(pattern.search(question) for pattern in (_LEADING, _ABOUT, _PRONOUN, _ELLIPTIC,
-                                                         _ORDINAL))
-
-
-def _followed_by_noun(text: str, match: re.Match[str]) -> bool:
-    """'these models' refers with a noun of its own; 'this' alone needs the topic."""
-    word = match.group(1).lower()
-    if word not in {"this", "that", "these", "those"}:
-        return False
-    rest = text[match.end():].lstrip()
-    return bool(rest) and rest[0].isalpha() and not rest.lower().startswith(("is ", "are ", "do"))
 
 
 def _query_tokens(text: str) -> list[str]:

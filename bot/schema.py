@@ -7,7 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+ShapeKind = Literal["fact", "list", "comparison", "summary", "cross_document"]
+"""The kind of answer a question gets: one statement, or a breadth answer with a structure."""
+BlockKind = Literal["paragraph", "bullets", "table"]
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,14 @@ class Citation:
     heading_path: tuple[str, ...] = ()
     chunk_id: str = ""
 
+    @classmethod
+    def from_span(cls, number: int, chunk: Chunk, start: int, end: int) -> Citation:
+        """Citation ``number`` of ``chunk``'s words at ``start:end`` (document offsets)."""
+        return cls(number=number, doc_id=chunk.doc_id, title=chunk.title,
+                   quote=chunk.span_text(start, end), start=start, end=end,
+                   passage_text=chunk.full_text, heading_path=chunk.heading_path,
+                   chunk_id=chunk.chunk_id)
+
 
 @dataclass(frozen=True)
 class Sentence:
@@ -146,7 +158,7 @@ class Block:
     (``items`` are the list items) or a ``table`` (``header`` names the columns, each row a
     tuple of cells, the first naming the aspect). ``title`` heads the block when it has one."""
 
-    kind: str
+    kind: BlockKind
     items: tuple[Cell, ...] = ()
     header: tuple[str, ...] = ()
     rows: tuple[tuple[Cell, ...], ...] = ()
@@ -181,7 +193,7 @@ class Answer:
     model: str = ""
     complete: bool = True
     error: str = ""
-    shape: str = "fact"
+    shape: ShapeKind = "fact"
     blocks: tuple[Block, ...] = ()
     cached: bool = False  # served again from the answer cache (timings: "first_*" = original)
     fallback: str = ""  # why this is the quick extractive answer instead of the model's
@@ -191,3 +203,11 @@ class Answer:
     def verified(self) -> bool:
         """True when every sentence of the answer is supported by what it cites."""
         return bool(self.sentences) and all(s.supported for s in self.sentences)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier turn of a conversation."""
+
+    role: str  # "user" or "assistant"
+    content: str

@@ -21,6 +21,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
+from bot.backends.base import Generator
 from bot.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -157,7 +158,7 @@ def local_model(built_index: Settings) -> Iterator[Any]:
     generator.close()
 
 
-class MemoGenerator:
+class MemoGenerator(Generator):
     """A generator that answers a request it has already answered this run from memory.
 
     Keyed by everything the model sees (messages, temperature, token limit, stops), so only

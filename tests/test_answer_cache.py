@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.api import Bot
-from bot.backends.base import Availability, GenerationRequest
+from bot.backends.base import Availability, GenerationRequest, Generator
 from bot.backends.extractive import ExtractiveGenerator
 from bot.cache import AnswerCache, CacheKey, Flight
 from bot.evaluate import Question
@@ -23,7 +23,7 @@ from tests.conftest import CORPUS, SECOND_CORPUS, make_settings
 QUESTION = "What does RLHF stand for?"
 
 
-class SlowCounter:
+class SlowCounter(Generator):
     """Answers with the first passage's first words after a pause, counting its calls."""
 
     name = "counter"

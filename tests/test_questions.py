@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
+from bot.answering.prompt import NO_ANSWER
 from bot.api import Bot
 from bot.errors import InputError
-from bot.prompt import NO_ANSWER
 from bot.schema import Answer
 from bot.settings import Settings, load_settings
 from tests.conftest import CORPUS, ROOT

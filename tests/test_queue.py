@@ -19,7 +19,6 @@ from bot.backends.base import GenerationRequest, Usage
 from bot.backends.extractive import ExtractiveGenerator
 from bot.errors import QueueFullError
 from bot.queue import ModelQueue, Waiting
-from bot.schema import Answer
 from bot.settings import Settings
 
 
@@ -169,14 +168,13 @@ def test_without_a_fallback_the_question_waits_and_hears_its_place(
     assert queue is not None
     holder = queue.join()
     assert holder.wait(0)
-    events = bot.stream_waiting(QUESTION, model="gated")
-    first = next(events)
+    stream = bot.stream(QUESTION, model="gated")
+    first = next(iter(stream))
     assert first == Waiting(1, None, None)  # told at once; no answer timed yet
     holder.leave()
     model.go.set()
-    rest = list(events)
-    answer = rest[-1]
-    assert isinstance(answer, Answer) and answer.model == "gated" and not answer.fallback
+    answer = stream.answer()
+    assert answer.model == "gated" and not answer.fallback
     assert "Reinforcement Learning from Human Feedback" in answer.text
     assert queue.waiting == 0 and len(queue._recent) == 1
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from bot.answering.followup import rewrite_query
 from bot.api import Bot
 from bot.evaluate import contains_any
-from bot.retrieve import KeywordIndex, Turn, remove_near_duplicates, rewrite_query
-from bot.schema import Chunk, Passage
+from bot.retrieve import KeywordIndex, remove_near_duplicates
+from bot.schema import Chunk, Passage, Turn
 from bot.settings import Settings
 
 

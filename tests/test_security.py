@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import pytest
 
-from bot.answer import build_messages
+from bot.answering.check import cite
+from bot.answering.prompt import build_messages
 from bot.api import Bot
 from bot.backends.base import Evidence, Generator
 from bot.backends.embedders import make_embedder
 from bot.backends.extractive import ExtractiveGenerator
-from bot.cite import cite
 from bot.instructions import is_instruction, quotable_spans
 from bot.schema import Chunk, Passage
 from bot.settings import Settings

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.answering.prompt import library_topic
 from bot.api import Bot
 from bot.backends.extractive import ExtractiveGenerator
 from bot.errors import InputError
-from bot.prompt import library_topic
 from bot.question import checked_question
 from ingest.pipeline import ingest_corpus
 from tests.conftest import SECOND_CORPUS, make_settings

@@ -72,22 +72,20 @@ def respond(bot: Bot, question: str, messages: Messages, turns: Turns, model: st
                 {"role": "assistant", "content": draft_message("")}]
     yield messages, sources_panel(None, {}), turns, "", gr.update(visible=False), None
     try:
-        answer = None
         draft = ""
-        for event in bot.stream_waiting(
-                question, turns, model=model, top_k=int(top_k), temperature=float(temperature),
-                fallback_after_s=bot.settings.fallback_after_s if fallback else None):
-            if isinstance(event, Answer):
-                answer = event
-                continue
-            if isinstance(event, Waiting):
-                shown = waiting_message(event)
-            else:
-                draft += event
-                shown = draft_message(draft)
-            messages[-1] = {"role": "assistant", "content": shown}
-            yield messages, gr.skip(), turns, "", gr.skip(), gr.skip()
-        assert answer is not None
+        with bot.stream(question, turns, model=model, top_k=int(top_k),
+                        temperature=float(temperature),
+                        fallback_after_s=bot.settings.fallback_after_s if fallback else None
+                        ) as stream:
+            for event in stream:
+                if isinstance(event, Waiting):
+                    shown = waiting_message(event)
+                else:
+                    draft += event
+                    shown = draft_message(draft)
+                messages[-1] = {"role": "assistant", "content": shown}
+                yield messages, gr.skip(), turns, "", gr.skip(), gr.skip()
+            answer = stream.answer()
         documents = {c.chunk_id: bot.document(c.chunk_id) for c in answer.citations}
         messages[-1] = {"role": "assistant", "content": answer_message(answer)}
         turns = [*turns, ("user", question), ("assistant", answer.text)]

@@ -110,16 +110,13 @@ def chat(ctx: click.Context, **flags: Any) -> None:
 
 def stream_answer(bot: Any, question: str, history: list[tuple[str, str]]) -> Any:
     """Print the draft as it streams, then return the final Answer."""
-    from bot.schema import Answer
-
     question = bot.check_question(question)  # a refused question prints no dangling "bot> "
     click.echo("bot> ", nl=False)
-    for event in bot.stream(question, history):
-        if isinstance(event, Answer):
-            click.echo()
-            return event
-        click.echo(event, nl=False)
-    raise AssertionError("the stream ended without an Answer")
+    with bot.stream(question, history) as stream:
+        for piece in stream.text():
+            click.echo(piece, nl=False)
+        click.echo()
+        return stream.answer()
 
 
 def show_answer(answer: Any) -> None:

@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
+from bot.answering.stream import AnswerStream
 from bot.api import Bot
 from bot.backends.base import Availability
 from bot.cache import STALL_S
@@ -157,24 +158,17 @@ class ChatAPI:
         await run_in_threadpool(self.bot.generator, call.backend)
         return call
 
-    def _events(self, call: ChatCall) -> Generator[str | Answer, None, None]:
+    def _stream(self, call: ChatCall) -> AnswerStream:
         return self.bot.stream(call.question, call.history, model=call.backend,
                                temperature=call.temperature, max_tokens=call.max_tokens)
 
     def _answer(self, call: ChatCall) -> Answer:
-        final = None
-        for event in self._events(call):
-            if isinstance(event, Answer):
-                final = event
-        assert final is not None, "Bot.stream always ends with an Answer"
-        return failed(final)
+        with self._stream(call) as stream:
+            return failed(stream.answer())
 
     def _chunks(self, call: ChatCall) -> Generator[dict[str, Any], None, None]:
-        events = self._events(call)
-        try:
-            yield from chunks(call, events)
-        finally:
-            events.close()
+        with self._stream(call) as stream:
+            yield from chunks(call, stream)
 
     async def _sse(self, call: ChatCall, leave: Callable[[], None]) -> AsyncIterator[str]:
         """The stream; the answer is closed (its cache flight finished, its place given up)

@@ -20,11 +20,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bot.answering.stream import AnswerStream
 from bot.api import Bot
 from bot.errors import GenerationError, InputError
 from bot.question import clean_question
-from bot.retrieve import Turn
-from bot.schema import Answer
+from bot.schema import Answer, Turn
 
 EXTENSION = "citebot"
 EXTENSION_VERSION = 1
@@ -218,7 +218,7 @@ def usage(answer: Answer) -> dict[str, int]:
             "total_tokens": prompt + completion_}
 
 
-def chunks(call: ChatCall, events: Iterator[str | Answer]) -> Iterator[dict[str, Any]]:
+def chunks(call: ChatCall, stream: AnswerStream) -> Iterator[dict[str, Any]]:
     """``chat.completion.chunk`` dicts: the role first; while the model drafts, each draft
     piece in the ``citebot_draft`` field only (a draft may still lose sentences to the
     citation check, and a plain client cannot take back text it was sent); then the checked
@@ -231,15 +231,14 @@ def chunks(call: ChatCall, events: Iterator[str | Answer]) -> Iterator[dict[str,
                                      "logprobs": None}]}
 
     yield chunk({"role": "assistant", "content": ""})
-    for event in events:
-        if not isinstance(event, Answer):
-            yield chunk({DRAFT_FIELD: event})
-            continue
-        for piece in _pieces(failed(event)):
-            yield chunk({"content": piece})
-        yield chunk({EXTENSION: extension(event)}, "stop")
-        if call.include_usage:  # as OpenAI sends it: no choices, the counts
-            yield {**head, "choices": [], "usage": usage(event)}
+    for draft in stream.text():
+        yield chunk({DRAFT_FIELD: draft})
+    answer = stream.answer()
+    for piece in _pieces(failed(answer)):
+        yield chunk({"content": piece})
+    yield chunk({EXTENSION: extension(answer)}, "stop")
+    if call.include_usage:  # as OpenAI sends it: no choices, the counts
+        yield {**head, "choices": [], "usage": usage(answer)}
 
 
 def _pieces(answer: Answer) -> list[str]:

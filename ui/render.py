@@ -10,8 +10,7 @@ import html
 import re
 from collections.abc import Mapping, Sequence
 
-from bot.asking import ordinal
-from bot.queue import Waiting
+from bot.queue import Waiting, ordinal
 from bot.schema import Answer, Block, Cell, Citation, Document
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")

@@ -6,11 +6,14 @@ is the joined stream. Heavy imports happen inside backends, never at module impo
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from bot.schema import Passage
+
+Embed = Callable[[Sequence[str]], list[list[float]]]
+"""Texts to vectors: an embedder's ``embed_documents``, or a memo of it."""
 
 
 @dataclass(frozen=True)
@@ -72,9 +75,14 @@ class Availability:
 
 @runtime_checkable
 class Generator(Protocol):
-    """A text generator. Implement ``stream``; everything else is derived from it."""
+    """A text generator. Implement ``name``, ``stream`` and ``check``; subclass this to get
+    the defaults for the rest.
+
+    ``concurrency`` is how many answers it makes at once, questions beyond it waiting in the
+    Bot's line; None (the default) takes any number at once."""
 
     name: str
+    concurrency: int | None = None
 
     def stream(self, request: GenerationRequest) -> Iterator[str | Usage]:
         """Yield pieces of the answer text as they are produced (and, when the backend
@@ -84,6 +92,14 @@ class Generator(Protocol):
     def check(self) -> Availability:
         """Say cheaply whether this backend can answer, without loading a model."""
         ...
+
+    def warm_up(self) -> None:
+        """Load what the first answer would wait for (a model, a server); default: nothing."""
+        return None
+
+    def close(self) -> None:
+        """Free what the backend holds (a server process, a loaded model); default: nothing."""
+        return None
 
 
 @runtime_checkable

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from bot.backends.base import Availability, GenerationRequest
-from bot.prompt import NO_ANSWER
+from bot.answering.prompt import NO_ANSWER
+from bot.backends.base import Availability, GenerationRequest, Generator
 from bot.text import LIST_BULLET, answers_the_kind
 
 MIN_RELEVANCE = 0.45
 MAX_SENTENCES = 3
 
 
-class ExtractiveGenerator:
+class ExtractiveGenerator(Generator):
     """Quotes the best sentence of each of the most relevant passages, best first."""
 
     name = "extractive"

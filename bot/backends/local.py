@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.backends.base import Availability, GenerationRequest, Usage
+from bot.backends.base import Availability, GenerationRequest, Generator, Usage
 from bot.backends.gguf import QWEN25_CODER_1_5B, ensure_model_file, model_file_status
 from bot.backends.openai_compat import OpenAICompatibleGenerator
 
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class LocalGenerator:
+class LocalGenerator(Generator):
     """llama.cpp's server in this process, spoken to through the OpenAI-compatible client."""
 
     name = "local"

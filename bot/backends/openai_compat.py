@@ -7,7 +7,7 @@ import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from bot.backends.base import Availability, GenerationRequest, Usage
+from bot.backends.base import Availability, GenerationRequest, Generator, Usage
 from bot.errors import GenerationError, ModelUnavailableError
 
 if TYPE_CHECKING:
@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 _INSTALL = "pip install 'langchain-openai>=1,<2'"
 
 
-class OpenAICompatibleGenerator:
+class OpenAICompatibleGenerator(Generator):
     """Streams chat completions from ``base_url``. The API key is never logged or shown."""
 
     def __init__(self, base_url: str, model: str, *, api_key: str | None, timeout: float,

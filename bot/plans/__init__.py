@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.absent import Vocabulary, absent_names
 from bot.instructions import is_instruction
-from bot.schema import Chunk, Part, Passage
+from bot.schema import Chunk, Part, Passage, ShapeKind
 from bot.text import LIST_BULLET, content_words, sentences, stem, words
 
 ITEM_CHARS = 220
@@ -65,7 +65,7 @@ class Draft:
     text naming the sources) and the passages the model writes its closing line from when
     every retrieved passage is already quoted (``bot.structured`` prefers those it is not)."""
 
-    shape: str
+    shape: ShapeKind
     blocks: tuple[DraftBlock, ...]
     passages: tuple[Passage, ...]
     intro: str = ""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from bot.backends.base import Embed
 from bot.plans import (
     Draft,
     DraftBlock,
@@ -24,7 +25,7 @@ from bot.plans import (
     weighted_overlap,
 )
 from bot.plans.listing import LABELLED, with_retrieved
-from bot.plans.ranking import Embed, chunk_sentences, ranked, subject_words, unique
+from bot.plans.ranking import chunk_sentences, ranked, subject_words, unique
 from bot.schema import Chunk, Passage
 from bot.text import content_words
 

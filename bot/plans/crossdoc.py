@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from bot.backends.base import Embed
 from bot.plans import Draft, DraftBlock, Library, weighted_overlap
 from bot.plans.listing import best_lists, with_retrieved
-from bot.plans.ranking import Embed, chunk_sentences, ignorable, ranked, searched, unique
+from bot.plans.ranking import chunk_sentences, ignorable, ranked, searched, unique
 from bot.plans.tables import matching_rows, table_block
 from bot.schema import Passage
 

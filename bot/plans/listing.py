@@ -32,7 +32,7 @@ from bot.plans.tables import (
     table_block,
     whole_tables,
 )
-from bot.schema import Chunk, Passage
+from bot.schema import Chunk, Passage, ShapeKind
 from bot.text import cosine
 
 MIN_ITEMS = 2
@@ -119,7 +119,7 @@ def list_block(container: Container, caption: str = "") -> DraftBlock:
                       labels=container.labels, caption=caption)
 
 
-def table_block_draft(shape: str, question: str, rows: Sequence[tuple[RowMatch, float]],
+def table_block_draft(shape: ShapeKind, question: str, rows: Sequence[tuple[RowMatch, float]],
                       passages: Sequence[Passage], library: Library) -> Draft:
     block, chunks = table_block(rows)
     doc_id = chunks[0].doc_id

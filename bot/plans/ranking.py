@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 
-from bot.cite import statement_spans
+from bot.instructions import statement_spans
 from bot.plans import Library, Piece, piece, terms, weighted_overlap
 from bot.schema import Chunk
 from bot.text import cosine

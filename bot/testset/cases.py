@@ -12,7 +12,7 @@ import hashlib
 import re
 from collections.abc import Sequence
 
-from bot.cite import MARKER
+from bot.answering.check import MARKER
 from bot.errors import InputError
 from bot.evaluate import Question
 from bot.schema import Answer

@@ -11,9 +11,9 @@ import baseline_scoring
 import naive_rag
 import pytest
 
+from bot.answering.prompt import NO_ANSWER
 from bot.backends.embedders import make_embedder
 from bot.evaluate import load_questions
-from bot.prompt import NO_ANSWER
 from bot.text import cosine
 from tests.conftest import CORPUS
 

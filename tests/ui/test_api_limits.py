@@ -13,7 +13,7 @@ import openai
 import pytest
 
 from bot.api import Bot
-from bot.backends.base import Availability, GenerationRequest
+from bot.backends.base import Availability, GenerationRequest, Generator
 from bot.backends.extractive import ExtractiveGenerator
 from bot.errors import GenerationError
 from bot.settings import Settings
@@ -23,7 +23,7 @@ from tests.ui.api_helpers import launched
 BODY = {"model": "citebot", "messages": [{"role": "user", "content": "What does RLHF stand for?"}]}
 
 
-class HeldGenerator:
+class HeldGenerator(Generator):
     """The extractive backend, holding every answer until the test opens the gate: a real
     backend (through the registry's lending hook), slow on demand."""
 
@@ -81,7 +81,7 @@ def test_a_web_login_without_an_api_key_keeps_the_api_closed(login_without_key: 
         assert "set CITEBOT_API_KEY" in reply.json()["error"]["message"], path
 
 
-class FailingGenerator:
+class FailingGenerator(Generator):
     """A backend whose model server went away: at once (``after`` None), or after writing
     ``after`` (then with an unexpected error, as a bug would)."""
 

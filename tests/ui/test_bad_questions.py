@@ -12,8 +12,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from bot.answering.prompt import NO_ANSWER
 from bot.api import Bot
-from bot.prompt import NO_ANSWER
 from bot.settings import Settings
 from tests.conftest import free_port
 from tests.ui.conftest import open_chat

@@ -15,11 +15,11 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
+from bot.answering.prompt import NO_ANSWER
 from bot.api import Bot
-from bot.backends.base import Availability, GenerationRequest, Usage
+from bot.backends.base import Availability, GenerationRequest, Generator, Usage
 from bot.backends.extractive import ExtractiveGenerator
 from bot.evaluate import contains_any
-from bot.prompt import NO_ANSWER
 from bot.settings import Settings
 from tests.conftest import ROOT, free_port
 
@@ -57,7 +57,7 @@ QUESTIONS = _question_set()
 FACTS = {QUESTIONS[i]["question"]: QUESTIONS[i]["key_facts"] for i in ANSWERED}
 
 
-class HeldModel:
+class HeldModel(Generator):
     """The "local" model for these tests: every request waits at ``gate`` in its place in
     the model's line (the real model's line: same name, same concurrency), then a question
     in ``real`` is answered by the real local LLM, any other like the extractive backend."""

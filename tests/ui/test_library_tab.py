@@ -13,8 +13,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 import ingest.pipeline
+from bot.answering.prompt import NO_ANSWER
 from bot.api import Bot
-from bot.prompt import NO_ANSWER
 from bot.settings import Settings
 from tests.conftest import SECOND_CORPUS, free_port, make_settings
 from tests.test_load import make_pdf

@@ -11,8 +11,8 @@ import httpx
 import pytest
 from openai import OpenAI
 
+from bot.answering.prompt import NO_ANSWER
 from bot.api import Bot
-from bot.prompt import NO_ANSWER
 from bot.settings import Settings
 from tests.conftest import free_port
 from tests.ui.api_helpers import assert_citations_resolve, launched

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from bot.answering.prompt import NO_ANSWER
 from bot.api import Bot
 from bot.backends.base import Generator
-from bot.prompt import NO_ANSWER
 from bot.settings import Settings
 from tests.conftest import free_port
-from tests.test_structured import CLOSING_SAYS
+from tests.answering.test_breadth import CLOSING_SAYS
 from tests.ui.conftest import ask, open_chat, serving
 
 

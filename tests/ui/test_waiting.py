@@ -14,9 +14,9 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, expect
 
+from bot.answering.prompt import NO_ANSWER
 from bot.api import Bot
 from bot.backends.base import Generator
-from bot.prompt import NO_ANSWER
 from bot.settings import Settings
 from tests.conftest import free_port
 from tests.ui.conftest import ANSWER_TIMEOUT, ask, open_chat, serving

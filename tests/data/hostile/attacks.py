@@ -16,11 +16,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.answering.prompt import EXAMPLE_ANSWER, SYSTEM_PROMPT
 from bot.api import Bot
 from bot.backends.base import Availability, GenerationRequest, Generator
 from bot.evaluate import contains_any
 from bot.instructions import is_instruction, quotable_spans
-from bot.prompt import EXAMPLE_ANSWER, SYSTEM_PROMPT
 from bot.schema import Answer
 from bot.settings import Settings, load_settings
 from bot.text import sentences
@@ -176,7 +176,7 @@ class Outcome:
                 f"cites={len(self.answer.citations)} {verdict}{why} | {self.answer.text[:90]!r}")
 
 
-class RecordingGenerator:
+class RecordingGenerator(Generator):
     """Passes every request to the real generator and keeps the prompt it was sent."""
 
     def __init__(self, inner: Generator) -> None:
@@ -204,13 +204,9 @@ def hostile_settings(tmp: Path, docs: Path = DOCS, **overrides: object) -> Setti
 def run_attack(bot: Bot, recorder: RecordingGenerator, attack: Attack) -> Outcome:
     """Ask the attack's question through ``bot`` (whose generator is ``recorder``)."""
     before = len(recorder.requests)
-    draft, answer = "", None
-    for event in bot.stream(attack.question):
-        if isinstance(event, Answer):
-            answer = event
-        else:
-            draft += event
-    assert answer is not None
+    with bot.stream(attack.question) as stream:
+        draft = "".join(stream.text())
+        answer = stream.answer()
     asked = recorder.requests[before:]
     prompt = "\n".join(m.content for r in asked for m in r.messages)
     seen = f"{draft}\n{answer.text}".lower()

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.answering.breadth import CLOSING_TOKENS
+from bot.answering.prompt import NO_ANSWER
 from bot.api import Bot
 from bot.backends.base import Generator
-from bot.prompt import NO_ANSWER
 from bot.schema import Answer
 from bot.settings import Settings
-from bot.structured import CLOSING_TOKENS
 from tests.conftest import ROOT, make_settings
 
 SECOND = ROOT / "tests" / "data" / "sqlnosql"
@@ -180,10 +180,11 @@ def test_an_unanswerable_question_still_abstains(bot: Bot) -> None:
 
 
 def test_the_structure_streams_first_and_the_stream_is_the_final_text(bot: Bot) -> None:
-    events = list(bot.stream("What are the main differences between SQL and NoSQL databases?",
-                             cache=False))  # asked before: from the cache it is one piece
-    *pieces, final = events
-    assert isinstance(final, Answer) and all(isinstance(p, str) for p in pieces)
+    stream = bot.stream("What are the main differences between SQL and NoSQL databases?",
+                        cache=False)  # asked before: from the cache it is one piece
+    pieces = list(stream)
+    final = stream.answer()
+    assert all(isinstance(p, str) for p in pieces)
     assert not final.cached and len(pieces) > 1 and pieces[0] != final.text
     assert "| Aspect | SQL databases | NoSQL databases |" in pieces[0]  # the table comes first
     assert "Horizontal scaling across many servers" in pieces[0]
@@ -192,7 +193,7 @@ def test_the_structure_streams_first_and_the_stream_is_the_final_text(bot: Bot) 
 
 
 def test_every_piece_is_checked_against_its_source(bot: Bot) -> None:
-    from bot.compose import supported
+    from bot.answering.blocks import supported
     from bot.plans import Piece
 
     answer = bot.ask("What are the main differences between SQL and NoSQL databases?")
@@ -258,7 +259,7 @@ def test_paths_of_the_second_corpus() -> None:
 def test_heading_lines_are_never_quoted_as_statements() -> None:
     """A Markdown title ('# SQL vs NoSQL ...') or a plain-text heading line is a section's
     name: evidence and extractive answers take statements only."""
-    from bot.cite import quotable_spans, statement_spans
+    from bot.instructions import quotable_spans, statement_spans
     from ingest.chunk import chunk_document
     from ingest.load import load_documents
 

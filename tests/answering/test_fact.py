@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.answering.check import MARKER
+from bot.answering.prompt import NO_ANSWER
 from bot.api import Bot
 from bot.backends.base import Generator
-from bot.cite import MARKER
 from bot.evaluate import contains_any
 from bot.instructions import is_instruction
-from bot.prompt import NO_ANSWER
 from bot.schema import Answer
 from bot.settings import Settings
 from bot.text import normalise
@@ -88,9 +88,8 @@ def test_local_model_abstains_when_the_sources_do_not_cover(
         model_declines: bool) -> None:
     recorder = RecordingGenerator(local_model)
     bot = Bot(built_index.with_overrides(model="local"), generators={"local": recorder})
-    events = list(bot.stream(question))
-    draft, answer = "".join(str(e) for e in events[:-1]), events[-1]
-    assert isinstance(answer, Answer)
+    stream = bot.stream(question)
+    draft, answer = "".join(stream.text()), stream.answer()
     assert bool(recorder.requests) == model_asked
     if model_asked:
         assert recorder.requests[0].question == question and draft.strip()
@@ -103,9 +102,10 @@ def test_local_model_abstains_when_the_sources_do_not_cover(
 
 
 def test_streaming_yields_the_draft_the_answer_is_checked_from(local_bot: Bot) -> None:
-    events = list(local_bot.stream("What does RLHF stand for?", cache=False))  # generated
-    *pieces, answer = events
-    assert isinstance(answer, Answer) and not answer.abstained, answer
+    stream = local_bot.stream("What does RLHF stand for?", cache=False)  # generated
+    pieces = list(stream)
+    answer = stream.answer()
+    assert not answer.abstained, answer
     assert all(isinstance(e, str) for e in pieces) and len(pieces) > 2
     draft = "".join(pieces)
     assert contains_any(draft, ["reinforcement learning from human feedback"]), draft

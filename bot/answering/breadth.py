@@ -10,31 +10,25 @@ so what was streamed is exactly what the final answer holds.
 from __future__ import annotations
 
 import logging
-import re
-import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
-from bot.answer import (
-    AnswerRequest,
-    Event,
-    answer_events,
-    build_messages,
-    declined,
-    memo,
-    select_evidence,
-    timed_stream,
-)
-from bot.backends.base import GenerationRequest, Generator
-from bot.cite import CitedAnswer, Embed, cite, lexical_support
-from bot.compose import Numbering, cell_sentences, compose, markdown, paragraph
+from bot.answering.blocks import Numbering, cell_sentences, compose, markdown, paragraph
+from bot.answering.check import CitedAnswer, cite, lexical_support
+from bot.answering.evidence import memo, select_evidence
+from bot.answering.fact import answer_fact, declined, timed_stream
+from bot.answering.prompt import build_messages
+from bot.answering.request import AnswerRequest
+from bot.answering.result import AnswerBuilder
+from bot.answering.shape import Shape
+from bot.answering.stream import Events
+from bot.backends.base import Embed, GenerationRequest, Generator
 from bot.errors import GenerationError
 from bot.plans import Draft, Library
 from bot.plans.comparison import plan_comparison
 from bot.plans.crossdoc import plan_cross_document
 from bot.plans.listing import plan_list
 from bot.plans.summary import plan_summary
-from bot.schema import Answer, Block, Citation, Passage, Sentence
-from bot.shape import Shape, classify
+from bot.schema import Block, Citation, Passage, Sentence
 
 log = logging.getLogger(__name__)
 BREADTH_K = 12
@@ -69,22 +63,19 @@ def plan(shape: Shape, question: str, passages: Sequence[Passage], library: Libr
     return None
 
 
-def structured_events(request: AnswerRequest, draft: Draft, generator: Generator,
-                      embed: Embed) -> Iterator[Event]:
-    """Yield the structure (Markdown) at once, then the checked paragraph, then the Answer."""
-    started = time.perf_counter()
+def answer_breadth(request: AnswerRequest, draft: Draft, generator: Generator, embed: Embed,
+                   builder: AnswerBuilder) -> Events:
+    """Yield the structure (Markdown) at once, then the checked paragraph; return the Answer."""
     cached = memo(embed)
     numbering = Numbering()
     blocks = compose(draft, numbering)
     if not blocks:  # every piece failed its check: nothing structured to show
-        yield from answer_events(request, generator, embed)
-        return
+        return (yield from answer_fact(request, generator, embed, builder))
     head = markdown(draft.intro, blocks)
-    timings = {"first_content": time.perf_counter() - started}
+    builder.mark("first_content")
     yield head
-    tokens: dict[str, int] = {}
     lead = _unshown(request.passages, draft, numbering) or draft.lead_passages
-    closing, error = _closing(request, lead, generator, cached, timings, started, tokens)
+    closing, error = _closing(request, lead, generator, cached, builder)
     sentences = (_new_statements(numbering.renumber(closing), blocks, numbering.citations)
                  if closing else ())
     text = head
@@ -94,15 +85,11 @@ def structured_events(request: AnswerRequest, draft: Draft, generator: Generator
         tail = markdown("", (block,))
         text = f"{head}\n\n{tail}"
         yield f"\n\n{tail}"
-    timings["total"] = time.perf_counter() - started
-    return_answer = Answer(
-        text=text, citations=tuple(numbering.citations),
-        passages=_cited_first(draft.passages, numbering, draft.shape),
-        abstained=False, query_used=request.query_used, question=request.question,
+    return builder.build(
+        text, numbering.citations, _cited_first(draft.passages, numbering, draft.shape),
         sentences=(*cell_sentences(blocks), *sentences),
-        dropped=closing.dropped if closing else (), timings=dict(timings), model=request.model,
-        complete=not error, error=error, shape=draft.shape, blocks=blocks, tokens=tokens)
-    yield return_answer
+        dropped=closing.dropped if closing else (), complete=not error, error=error,
+        shape=draft.shape, blocks=blocks)
 
 
 def _cited_first(passages: Sequence[Passage], numbering: Numbering, shape: str
@@ -146,8 +133,7 @@ def _unshown(retrieved: Sequence[Passage], draft: Draft, numbering: Numbering
 
 
 def _closing(request: AnswerRequest, lead: Sequence[Passage], generator: Generator,
-             embed: Embed, timings: dict[str, float], started: float,
-             tokens: dict[str, int]) -> tuple[CitedAnswer | None, str]:
+             embed: Embed, builder: AnswerBuilder) -> tuple[CitedAnswer | None, str]:
     """The model's short answer over ``lead``, checked; None when it declined or wrote
     nothing the passages support."""
     if not lead:
@@ -159,57 +145,12 @@ def _closing(request: AnswerRequest, lead: Sequence[Passage], generator: Generat
                             min(request.max_tokens, CLOSING_TOKENS), stop=CLOSING_STOP)
     text, error = "", ""
     try:
-        text = "".join(timed_stream(generator, gen, timings, started, tokens))
+        text = "".join(timed_stream(generator, gen, builder))
     except GenerationError as exc:
         error = str(exc)
         log.warning("the closing paragraph failed: %s", exc)
-    timings["generate"] = time.perf_counter() - started
+    builder.done("generate")
     if not text.strip() or declined(text):
         return None, error
     checked = cite(text, evidence, embed)
     return (checked if checked.sentences else None), error
-
-
-_ORDINALS = {w: i for i, w in enumerate(
-    "first second third fourth fifth sixth seventh eighth ninth tenth".split(), start=1)}
-_NTH = re.compile(r"\bthe\s+(" + "|".join(_ORDINALS) + r"|last)\s+(one|item|point|entry)\b",
-                  re.IGNORECASE)
-_BULLET_LINE = re.compile(r"^- (.+)$", re.MULTILINE)
-
-
-def nth_item_query(question: str, history: Sequence[tuple[str, str]], library: Library
-                   ) -> str | None:
-    """'Tell me more about the fifth one' after a list: the fifth item, as the query. The
-    item comes from the last answer's bullets, or, when the history holds only the earlier
-    question, from the list that question gets."""
-    match = _NTH.search(question)
-    if not match or not history:
-        return None
-    items = _last_answer_items(history) or _listed_items(history, library)
-    word = match.group(1).lower()
-    n = len(items) if word == "last" else _ORDINALS[word]
-    return items[n - 1] if 0 < n <= len(items) else None
-
-
-def _last_answer_items(history: Sequence[tuple[str, str]]) -> list[str]:
-    for role, content in reversed(history):
-        if role == "assistant":
-            return [_plain(m.group(1)) for m in _BULLET_LINE.finditer(content)]
-    return []
-
-
-def _listed_items(history: Sequence[tuple[str, str]], library: Library) -> list[str]:
-    last = next((content for role, content in reversed(history) if role == "user"), "")
-    if classify(last).kind != "list":
-        return []
-    draft = plan_list(last, library.retrieve(last, BREADTH_K), library)
-    if draft is None:
-        return []
-    block = draft.blocks[0]
-    labels = block.labels or tuple(None for _ in block.items)
-    return [_plain(f"{label.text}: {item.text}" if label else item.text)
-            for item, label in zip(block.items, labels, strict=True)]
-
-
-def _plain(text: str) -> str:
-    return " ".join(re.sub(r"\[\d+\]|…", " ", text.replace("**", "")).split())

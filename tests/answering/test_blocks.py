@@ -3,7 +3,7 @@ span, the answer written out as Markdown."""
 
 from __future__ import annotations
 
-from bot.compose import Numbering, compose, markdown, supported
+from bot.answering.blocks import Numbering, compose, markdown, supported
 from bot.plans import Draft, DraftBlock, Piece
 from bot.schema import Chunk, Part
 

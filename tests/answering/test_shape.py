@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.shape import classify, comparison_entities
+from bot.answering.shape import classify, comparison_entities
 
 
 @pytest.mark.parametrize(("question", "kind"), [

@@ -9,9 +9,15 @@ number checks as a model's sentences) and is not an instruction to a model.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from bot.cite import LEXICAL_SUPPORT, CitedAnswer, lexical_support
+from bot.answering.check import (
+    LEXICAL_SUPPORT,
+    CitedAnswer,
+    cited_sentence,
+    lexical_support,
+    markers,
+)
 from bot.instructions import is_instruction
 from bot.plans import Draft, DraftBlock, Piece
 from bot.schema import Block, Cell, Chunk, Citation, Sentence
@@ -34,13 +40,9 @@ class Numbering:
         key = (piece.chunk.chunk_id, piece.start, piece.end)
         self._chunks.setdefault(piece.chunk.chunk_id, piece.chunk)
         if key not in self._numbers:
-            chunk = piece.chunk
             self._numbers[key] = len(self.citations) + 1
-            self.citations.append(Citation(
-                number=len(self.citations) + 1, doc_id=chunk.doc_id, title=chunk.title,
-                quote=piece.quote, start=piece.start, end=piece.end,
-                passage_text=chunk.full_text, heading_path=chunk.heading_path,
-                chunk_id=chunk.chunk_id))
+            self.citations.append(Citation.from_span(len(self.citations) + 1, piece.chunk,
+                                                     piece.start, piece.end))
         return self._numbers[key]
 
     def renumber(self, checked: CitedAnswer) -> tuple[Sentence, ...]:
@@ -56,8 +58,7 @@ class Numbering:
         key = (citation.chunk_id, citation.start, citation.end)
         if key not in self._numbers:
             self._numbers[key] = len(self.citations) + 1
-            self.citations.append(Citation(**{**citation.__dict__,
-                                              "number": len(self.citations) + 1}))
+            self.citations.append(replace(citation, number=len(self.citations) + 1))
         return self._numbers[key]
 
 
@@ -132,15 +133,13 @@ def markdown(intro: str, blocks: Sequence[Block]) -> str:
 
 
 def cited(cell: Cell) -> str:
-    markers = "".join(f"[{n}]" for n in cell.citations)
-    return f"{cell.text} {markers}" if markers else cell.text
+    return f"{cell.text} {markers(cell.citations)}" if cell.citations else cell.text
 
 
 def _block_markdown(block: Block) -> str:
     lines = []
     if block.title.text:
-        markers = "".join(f"[{n}]" for n in block.title.citations)
-        lines.append(f"**{block.title.text}** {markers}")
+        lines.append(f"**{block.title.text}** {markers(block.title.citations)}")
     if block.kind == "bullets":
         lines += [f"- {cited(c)}" for c in block.items]
     elif block.kind == "table":
@@ -148,15 +147,8 @@ def _block_markdown(block: Block) -> str:
         lines.append("|" + "---|" * len(block.header))
         lines += ["| " + " | ".join(_escape(cited(c)) for c in row) + " |" for row in block.rows]
     else:
-        lines.append(" ".join(_sentence(c) for c in block.items))
+        lines.append(" ".join(cited_sentence(c.text, c.citations) for c in block.items))
     return "\n".join(line.strip() for line in lines)
-
-
-def _sentence(cell: Cell) -> str:
-    body = cell.text.rstrip()
-    end = body[-1] if body and body[-1] in ".!?" else "."
-    markers = "".join(f"[{n}]" for n in cell.citations)
-    return f"{body.rstrip('.!?')} {markers}{end}" if markers else f"{body.rstrip('.!?')}{end}"
 
 
 def _escape(text: str) -> str:

@@ -1,6 +1,6 @@
 """Citation parsing and support checking. The support cases run twice: with a small
 bag-of-words embedding (a deterministic fake, to test the logic) and with the real packaged
-MiniLM that answers use; tests/test_answer.py checks the same code end to end."""
+MiniLM that answers use; tests/answering/test_fact.py checks the same code end to end."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.backends.base import Evidence
-from bot.cite import MARKER, Embed, cite, lexical_support, parse_markers, render
+from bot.answering.check import MARKER, cite, lexical_support, parse_markers, render
+from bot.backends.base import Embed, Evidence
 from bot.schema import Chunk, Passage, Sentence
 from bot.text import content_words
 

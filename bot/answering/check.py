@@ -9,12 +9,12 @@ unsupported sentence is re-cited to a passage that supports it, or dropped.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.backends.base import Evidence
+from bot.backends.base import Embed, Evidence
 from bot.instructions import quotable_spans
-from bot.schema import Chunk, Citation, Sentence
+from bot.schema import Citation, Sentence
 from bot.text import LIST_BULLET, Span, content_words, cosine, sentences, unsourced_claims
 
 MARKER = re.compile(r"\s*\[(?:source\s*|passage\s*)?(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]",
@@ -25,8 +25,6 @@ REPEAT_OVERLAP = 0.8
 LEXICAL_SUPPORT = 0.6
 SEMANTIC_SUPPORT = 0.72
 BLENDED_SUPPORT = (0.4, 0.55)
-
-Embed = Callable[[Sequence[str]], list[list[float]]]
 
 @dataclass(frozen=True)
 class ParsedSentence:
@@ -112,23 +110,27 @@ def _repeats(text: str, kept: Sequence[Sentence]) -> bool:
 
 def render(kept: Sequence[Sentence]) -> str:
     """Answer text with each sentence followed by its markers."""
-    parts = []
-    for s in kept:
-        markers = "".join(f"[{n}]" for n in s.citations)
-        body = s.text.rstrip()
-        end = body[-1] if body and body[-1] in ".!?" else "."
-        body = body.rstrip(".!?")
-        parts.append(f"{body} {markers}{end}" if markers else f"{body}{end}")
-    return " ".join(parts)
+    return " ".join(cited_sentence(s.text, s.citations) for s in kept)
+
+
+def markers(numbers: Sequence[int]) -> str:
+    """``[1][3]``: the one way citation numbers are written (MARKER reads them back)."""
+    return "".join(f"[{n}]" for n in numbers)
+
+
+def cited_sentence(text: str, numbers: Sequence[int]) -> str:
+    """A sentence with its markers before its final stop: 'LLMs use RLHF [2].'"""
+    body = text.rstrip()
+    end = body[-1] if body and body[-1] in ".!?" else "."
+    body = body.rstrip(".!?")
+    return f"{body} {markers(numbers)}{end}" if numbers else f"{body}{end}"
 
 
 def _citation(evidence: Sequence[Evidence], support: Support) -> Citation:
     ev = next(e for e in evidence if e.number == support.number)
     chunk = ev.passage.chunk
-    return Citation(number=support.number, doc_id=chunk.doc_id, title=chunk.title,
-                    quote=support.quote.text, start=chunk.start + support.quote.start,
-                    end=chunk.start + support.quote.end, passage_text=chunk.full_text,
-                    heading_path=chunk.heading_path, chunk_id=chunk.chunk_id)
+    return Citation.from_span(support.number, chunk, chunk.start + support.quote.start,
+                              chunk.start + support.quote.end)
 
 
 class SupportMatrix:
@@ -192,16 +194,6 @@ def lexical_support(sentence: str, passage: str) -> float:
     if not claim:
         return 0.0
     return len(claim & set(content_words(passage, stem=True))) / len(claim)
-
-
-def statement_spans(chunk: Chunk) -> list[Span]:
-    """``quotable_spans`` of a chunk's text without its heading lines: a heading names a
-    section, it says nothing, and read out as a sentence ('# A Practical Guide [1].') it is
-    not an answer. Headings are those ingestion recorded, and Markdown '#' lines."""
-    heads = [(p.start - chunk.start, p.end - chunk.start) for p in chunk.parts
-             if p.kind == "heading"]
-    return [s for s in quotable_spans(chunk.text) if not s.text.startswith("#")
-            and not any(a <= s.start and s.end <= b for a, b in heads)]
 
 
 def _units(ev: Evidence) -> list[Span]:
