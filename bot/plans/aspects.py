@@ -13,18 +13,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from bot.plans import (
-    Draft,
-    DraftBlock,
-    Library,
-    Piece,
-    parts_of,
-    piece,
-    terms,
-    weighted_overlap,
-)
+from bot.plans.draft import Draft, DraftBlock, Piece
+from bot.plans.library import Library
 from bot.plans.listing import LABELLED, with_retrieved
+from bot.plans.matching import terms, weighted_overlap
 from bot.plans.ranking import Embed, chunk_sentences, ranked, subject_words, unique
+from bot.plans.spans import parts_of, piece
 from bot.schema import Chunk, Passage
 from bot.text import content_words
 

@@ -13,22 +13,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from bot.plans import (
-    Draft,
-    DraftBlock,
-    Library,
-    Piece,
-    first_sentence,
-    named_document,
-    parts_of,
-    piece,
-    statements,
-    terms,
-    weighted_overlap,
-)
 from bot.plans.aspects import extended, with_aspects
+from bot.plans.draft import Draft, DraftBlock, Piece
+from bot.plans.library import Library, named_document
 from bot.plans.listing import best_lists, list_block, source_line, with_retrieved
-from bot.plans.tables import Table, block_from_rows, matching_rows
+from bot.plans.matching import terms, weighted_overlap
+from bot.plans.rows import RowMatch, matching_rows
+from bot.plans.spans import first_sentence, parts_of, piece, statements
+from bot.plans.tables import Table, block_from_rows
 from bot.schema import Chunk, Part, Passage
 
 MAX_ROWS = 10
@@ -168,11 +160,11 @@ def _acronyms(text: str) -> set[str]:
 
 
 def _table_draft(entities: Sequence[str], fitting: Sequence[tuple[float, Table]],
-                 asked: Sequence[object], passages: Sequence[Passage],
+                 asked: Sequence[RowMatch], passages: Sequence[Passage],
                  library: Library) -> Draft:
     main = fitting[0][1]
     order = column_order(main, entities) or [0, 1, 2]
-    asked_rows = {(m.table.doc_id, m.row[1].start) for m in asked}  # type: ignore[attr-defined]
+    asked_rows = {(m.table.doc_id, m.row[1].start) for m in asked}
     rows: list[tuple[Table, tuple[Chunk, Part]]] = []
     for _, table in fitting:
         for row in table.rows:

@@ -9,10 +9,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from bot.plans import Draft, DraftBlock, Library, weighted_overlap
+from bot.plans.draft import Draft, DraftBlock
+from bot.plans.library import Library
 from bot.plans.listing import best_lists, with_retrieved
+from bot.plans.matching import weighted_overlap
 from bot.plans.ranking import Embed, chunk_sentences, ignorable, ranked, searched, unique
-from bot.plans.tables import matching_rows, table_block
+from bot.plans.rows import matching_rows, table_block
 from bot.schema import Passage
 
 MIN_DENSE = 0.35

@@ -13,25 +13,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.plans import (
-    Draft,
-    DraftBlock,
-    Library,
-    Piece,
-    first_sentence,
-    named_document,
-    parts_of,
-    piece,
-    weighted_overlap,
-    without_names,
-)
-from bot.plans.tables import (
-    RowMatch,
-    block_from_rows,
-    matching_rows,
-    table_block,
-    whole_tables,
-)
+from bot.plans.draft import Draft, DraftBlock, Piece
+from bot.plans.library import Library, named_document, without_names
+from bot.plans.matching import weighted_overlap
+from bot.plans.rows import RowMatch, matching_rows, table_block, whole_tables
+from bot.plans.spans import first_sentence, parts_of, piece
+from bot.plans.tables import block_from_rows
 from bot.schema import Chunk, Passage
 from bot.text import cosine
 

@@ -12,7 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 
 from bot.cite import statement_spans
-from bot.plans import Library, Piece, piece, terms, weighted_overlap
+from bot.plans.draft import Piece
+from bot.plans.library import Library
+from bot.plans.matching import terms, weighted_overlap
+from bot.plans.spans import piece
 from bot.schema import Chunk
 from bot.text import cosine
 

@@ -13,17 +13,10 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 
-from bot.plans import (
-    Draft,
-    DraftBlock,
-    Library,
-    Piece,
-    named_document,
-    parts_of,
-    piece,
-    statements,
-)
+from bot.plans.draft import Draft, DraftBlock, Piece
+from bot.plans.library import Library, named_document
 from bot.plans.listing import source_line, with_retrieved
+from bot.plans.spans import parts_of, piece, statements
 from bot.plans.tables import block_from_rows, tables_in
 from bot.schema import Chunk, Passage
 
