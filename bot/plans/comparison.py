@@ -14,12 +14,18 @@ import re
 from collections.abc import Sequence
 
 from bot.plans.aspects import extended, with_aspects
-from bot.plans.draft import Draft, DraftBlock, Piece
-from bot.plans.library import Library, named_document
-from bot.plans.listing import best_lists, list_block, source_line, with_retrieved
-from bot.plans.matching import terms, weighted_overlap
+from bot.plans.draft import Draft, DraftBlock, Piece, with_retrieved
+from bot.plans.library import Library, named_document, source_line
+from bot.plans.listing import best_lists, list_block
+from bot.plans.matching import (
+    MIN_NAMING_SHARE,
+    names_thing,
+    naming_share,
+    terms,
+    weighted_overlap,
+)
 from bot.plans.rows import RowMatch, matching_rows
-from bot.plans.spans import first_sentence, parts_of, piece, statements
+from bot.plans.spans import LABELLED, first_sentence, parts_of, piece, statements
 from bot.plans.tables import Table, block_from_rows
 from bot.schema import Chunk, Part, Passage
 
@@ -27,12 +33,8 @@ MAX_ROWS = 10
 ASPECT_MATCH = 0.4
 ASPECT_STATEMENTS = 3
 MAX_ASPECT_SECTIONS = 3
-MIN_ENTITY_MATCH = 0.3
-"""A column names a thing compared when it holds this share of the phrase's words: the phrase
-often carries the aspect too ('the architectures behind LLMs' names 'Large Language Models')."""
 _GENERIC = ("difference differences differ compare comparison contrast main key major core "
             "aspect aspects similarity similarities between versus table")
-_LABELLED = re.compile(r"^(?P<label>[A-Z][^:.!?\n]{1,60}):\s+\S")
 
 
 def plan_comparison(question: str, entities: Sequence[str], passages: Sequence[Passage],
@@ -51,7 +53,7 @@ def plan_comparison(question: str, entities: Sequence[str], passages: Sequence[P
                                          everywhere=True)]
     ranked = sorted(((_fit(t, entities, passages, named), t) for t in tables),
                     key=lambda st: -st[0])
-    fitting = [(score, t) for score, t in ranked if score >= MIN_ENTITY_MATCH]
+    fitting = [(score, t) for score, t in ranked if score >= MIN_NAMING_SHARE]
     draft = (_table_draft(entities, fitting, asked, passages, library) if fitting
              else _labelled_sections(entities, passages, library, named))
     draft = _with_entity_lists(draft, question, entities, passages, library)
@@ -107,7 +109,7 @@ def _with_entity_lists(draft: Draft | None, question: str, entities: Sequence[st
     for entity in entities[:2]:
         others = " ".join(e for e in entities if e != entity)
         found = best_lists(f"{question} {entity}", passages, library, must_name=entity)
-        if found and not names_column(others, " ".join(found[0].path)):
+        if found and not names_thing(others, " ".join(found[0].path)):
             lists.append((entity, found[0]))
     if len(lists) < 2:
         return draft
@@ -133,30 +135,12 @@ def column_order(table: Table, entities: Sequence[str]) -> list[int] | None:
     columns = table.columns()
     picked = []
     for entity in entities[:2]:
-        scores = [(_names(entity, col), i) for i, col in enumerate(columns) if i > 0]
+        scores = [(naming_share(entity, col), i) for i, col in enumerate(columns) if i > 0]
         best = max(scores, default=(0.0, -1))
-        if best[0] < MIN_ENTITY_MATCH or best[1] in picked:
+        if best[0] < MIN_NAMING_SHARE or best[1] in picked:
             return None
         picked.append(best[1])
     return [0, *picked]
-
-
-def names_column(entity: str, column: str) -> bool:
-    """Whether ``column`` (a table column or a heading) names the thing ``entity``."""
-    return _names(entity, column) >= MIN_ENTITY_MATCH
-
-
-def _names(entity: str, column: str) -> float:
-    """Share of the entity's words in the column name, counting an acronym as its words:
-    'LLMs' names 'Large Language Models (LLMs)', 'generative AI' names 'Gen AI'."""
-    want, have = terms(entity), terms(column) | _acronyms(column)
-    return len(want & have) / len(want) if want else 0.0
-
-
-def _acronyms(text: str) -> set[str]:
-    words = re.findall(r"[A-Za-z]+", text)
-    letters = "".join(w[0] for w in words if w[0].isupper()).lower()
-    return {letters, letters + "s"} if len(letters) >= 2 else set()
 
 
 def _table_draft(entities: Sequence[str], fitting: Sequence[tuple[float, Table]],
@@ -243,5 +227,5 @@ def _labelled_rows(section: Sequence[Chunk], parent: tuple[str, ...], entities: 
 
 
 def _labelled_for(chunk: Chunk, part: Part, entity: str) -> bool:
-    match = _LABELLED.match(chunk.span_text(part.start, part.end))
-    return match is not None and _names(entity, match.group("label")) >= MIN_ENTITY_MATCH
+    match = LABELLED.match(chunk.span_text(part.start, part.end))
+    return match is not None and names_thing(entity, match.group("label"))

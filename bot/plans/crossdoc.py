@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from bot.plans.draft import Draft, DraftBlock
-from bot.plans.library import Library
-from bot.plans.listing import best_lists, with_retrieved
+from bot.plans.draft import Draft, DraftBlock, with_retrieved
+from bot.plans.library import Embed, Library, source_name
+from bot.plans.listing import best_lists
 from bot.plans.matching import weighted_overlap
-from bot.plans.ranking import Embed, chunk_sentences, ignorable, ranked, searched, unique
+from bot.plans.ranking import chunk_sentences, ignorable, ranked, searched, unique
 from bot.plans.rows import matching_rows, table_block
 from bot.schema import Passage
 
@@ -112,9 +112,3 @@ def _per_document(question: str, passages: Sequence[Passage], library: Library
             seen.add(p.chunk.chunk_id)
             out.append(p)
     return out
-
-
-def source_name(library: Library, doc_id: str) -> str:
-    info = library.documents.get(doc_id)
-    title = library.title(doc_id)
-    return f"{title} ({info.publisher})" if info and info.publisher else title

@@ -6,6 +6,7 @@ Nothing here reads the library or the question; every other plan module builds o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.schema import Chunk, Passage
@@ -55,3 +56,10 @@ class Draft:
     passages: tuple[Passage, ...]
     intro: str = ""
     lead_passages: tuple[Passage, ...] = ()
+
+
+def with_retrieved(retrieved: Sequence[Passage], chunks: Sequence[Chunk]) -> tuple[Passage, ...]:
+    """A draft's passages: the retrieved ones first (their ranks are retrieval's), then the
+    chunks its blocks quote that retrieval did not bring."""
+    seen = {p.chunk.chunk_id for p in retrieved}
+    return (*retrieved, *(Passage(c, 0.0) for c in chunks if c.chunk_id not in seen))

@@ -1,6 +1,6 @@
 """The library view, the layer above ``draft``, ``spans``, ``matching`` and ``tables``: what
 plans may read of the corpus (every chunk in document order, each document's catalogue entry,
-retrieval, the embedder), and which document a question names.
+retrieval, the embedder), which document a question names, and how a source is named.
 """
 
 from __future__ import annotations
@@ -118,3 +118,18 @@ def without_names(question: str, library: Library) -> str:
                 question = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", " ", question,
                                   flags=re.IGNORECASE)
     return " ".join(question.split())
+
+
+def source_line(library: Library, doc_id: str) -> str:
+    """A draft's lead line naming its one source: 'From “Title” (Publisher):'."""
+    return f"From “{library.title(doc_id)}”{_publisher(library, doc_id)}:"
+
+
+def source_name(library: Library, doc_id: str) -> str:
+    """A source's name as a block's caption: 'Title (Publisher)'."""
+    return f"{library.title(doc_id)}{_publisher(library, doc_id)}"
+
+
+def _publisher(library: Library, doc_id: str) -> str:
+    info = library.documents.get(doc_id)
+    return f" ({info.publisher})" if info and info.publisher else ""

@@ -9,17 +9,16 @@ chunks are in memory), and finds the table row or sentence a corpus-wide search 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from bot.cite import statement_spans
 from bot.plans.draft import Piece
-from bot.plans.library import Library
+from bot.plans.library import Embed, Library
 from bot.plans.matching import terms, weighted_overlap
 from bot.plans.spans import piece
 from bot.schema import Chunk
 from bot.text import cosine
 
-Embed = Callable[[Sequence[str]], list[list[float]]]
 LEXICAL_WEIGHT = 0.5
 """A sentence's score is its cosine to the question plus half the idf-weighted share of the
 question's words it holds."""

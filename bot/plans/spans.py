@@ -6,6 +6,7 @@ Only a chunk's own text and parts are read here; nothing of the library or the q
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from bot.instructions import is_instruction
@@ -16,6 +17,8 @@ from bot.text import LIST_BULLET, sentences
 ITEM_CHARS = 220
 """A list item or table cell longer than this is cut after its first sentence (or at a word
 near this length): the answer shows the point, the source card the rest."""
+LABELLED = re.compile(r"^(?P<label>[A-Z][^:.!?\n]{1,60}):\s+\S")
+"""A 'Label: text' paragraph, an item of a list written as paragraphs ('Scope: ...')."""
 
 
 def piece(chunk: Chunk, start: int, end: int, *, limit: int = ITEM_CHARS,
@@ -73,3 +76,14 @@ def first_sentence(chunk: Chunk, part: Part, *, min_words: int = 5) -> Piece | N
     """The first statement of a paragraph part (headings, questions and fragments skipped)."""
     found = statements(chunk, part, min_words=min_words)
     return found[0] if found else None
+
+
+def heading_piece(chunks: Sequence[Chunk], path: tuple[str, ...]) -> Piece | None:
+    """The heading of the section at ``path`` among ``chunks``, as shown; None at a
+    document's top (no heading: its title is shown with the source line already)."""
+    if not path:
+        return None
+    for chunk, part in parts_of(chunks, "heading"):
+        if chunk.span_text(part.start, part.end).strip("# \t:").endswith(path[-1]):
+            return piece(chunk, part.start, part.end, strip_bullet=False)
+    return None
