@@ -206,9 +206,10 @@ def _child_items(section: Sequence[Chunk], path: tuple[str, ...]
                                                    "paragraph") if (s := first_sentence(c, p))),
                          None)
         label = piece(heading[0], heading[1].start, heading[1].end) if heading else None
-        if label is None and statement is None:
+        item = statement or label
+        if item is None:
             continue
-        items.append(statement or label)  # type: ignore[arg-type]
+        items.append(item)
         labels.append(label if statement else None)
         chunks.append(chunk)
     return tuple(items[:MAX_ITEMS]), tuple(labels[:MAX_ITEMS]), tuple(chunks)
