@@ -6,6 +6,8 @@ A comparison table answers 'what are the differences' row by row, but the words 
 ('architectures') seldom match a row's label ('How It Works'), and articles often compare in
 prose, one section per thing. The sub-query 'architectures behind X' finds X's passages on the
 point; their best statements that name X become X's bullets.
+
+The comparison plan, a layer up, adds these to its table (``with_aspects``, ``extended``).
 """
 
 from __future__ import annotations

@@ -6,6 +6,9 @@ aspect ('how does fine-tuning differ') gets just the rows about it, from every t
 a table, sections whose sub-sections each hold one 'Thing: ...' paragraph per thing compared
 ('1. Scope' / 'Generative AI: ...' / 'LLMs: ...') are read as one; failing that, the best
 sentence about each thing, per thing.
+
+The top layer of ``bot.plans``: besides tables it adds the list plan's lists about each thing
+(``listing``) and what the sources say of each on the aspects asked (``aspects``).
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 disagreement can be read (and stated by the model) per source.
 
 A wider retrieval than for a fact; each document's passages that are close to the question
-(in meaning or in its telling words) give their most relevant sentence or two."""
+(in meaning or in its telling words) give their most relevant sentence or two. A top-layer
+plan: a document that gives a list of what was asked is quoted with the list plan's list."""
 
 from __future__ import annotations
 

@@ -5,6 +5,8 @@ numbered sub-sections ('1. Ethical Dilemmas', '2. ...'), or its 'Label: text' pa
 Sections are proposed by the retrieved passages (their own section and its parent) and, when
 the question names a document, by that document's sections; the one whose heading and
 passages best match the question wins, and all its items are taken, in order.
+
+The comparison and cross-document plans, a layer up, quote these lists too (``best_lists``).
 """
 
 from __future__ import annotations

@@ -5,6 +5,9 @@ Breadth plans need what a document says about one point, and the best chunks ret
 across the whole corpus often hold none of one article's words on it: one article can fill
 the top 36. Scanning a document's own statements for the question's rarer words is cheap (the
 chunks are in memory), and finds the table row or sentence a corpus-wide search ranked low.
+
+A layer above the library view (it reads the idf, the titles and a document's chunks), used
+by the breadth plans (``aspects``, ``crossdoc``).
 """
 
 from __future__ import annotations
