@@ -6,6 +6,8 @@ A comparison table answers 'what are the differences' row by row, but the words 
 ('architectures') seldom match a row's label ('How It Works'), and articles often compare in
 prose, one section per thing. The sub-query 'architectures behind X' finds X's passages on the
 point; their best statements that name X become X's bullets.
+
+The comparison plan, a layer up, adds these to its table (``with_aspects``, ``extended``).
 """
 
 from __future__ import annotations
@@ -14,18 +16,11 @@ import re
 from collections.abc import Sequence
 
 from bot.backends.base import Embed
-from bot.plans import (
-    Draft,
-    DraftBlock,
-    Library,
-    Piece,
-    parts_of,
-    piece,
-    terms,
-    weighted_overlap,
-)
-from bot.plans.listing import LABELLED, with_retrieved
+from bot.plans.draft import Draft, DraftBlock, Piece, with_retrieved
+from bot.plans.library import Library
+from bot.plans.matching import names_thing, terms, weighted_overlap
 from bot.plans.ranking import chunk_sentences, ranked, subject_words, unique
+from bot.plans.spans import LABELLED, parts_of, piece
 from bot.schema import Chunk, Passage
 from bot.text import content_words
 
@@ -124,15 +119,13 @@ def _bullets(query: str, aspect: str, thing: str, library: Library, embed: Embed
     heading: 'NoSQL is an umbrella term' is about NoSQL, not how it scales. A statement
     that opens a list ('... including:') brings the list's items. Table rows and cells are
     left to the table."""
-    from bot.plans.comparison import names_column
-
     found = unique(s for p in library.retrieve(query, SUB_QUERY_K)
                    for s in chunk_sentences(p.chunk)
                    if (s.chunk.doc_id, s.start) not in shown and not _in_table(s)
                    and weighted_overlap(aspect, f"{' '.join(s.chunk.heading_path[-1:])} "
                                         f"{s.text}", library.idf) > 0
-                   and (names_column(thing, s.text)
-                        or names_column(thing, " ".join(s.chunk.heading_path[-1:]))))
+                   and (names_thing(thing, s.text)
+                        or names_thing(thing, " ".join(s.chunk.heading_path[-1:]))))
     scored = ranked(query, found, library, embed, ignore=thing, headed=True)
     best = scored[0][0] if scored else 0.0
     good = [p for score, p in scored if score >= MIN_SCORE and score >= best - NEAR_BEST]

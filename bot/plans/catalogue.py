@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import re
 
-from bot.plans import Draft, DraftBlock, Library, Piece, first_sentence, named_document, piece
+from bot.plans.draft import Draft, DraftBlock, Piece
+from bot.plans.library import Library, named_document
+from bot.plans.spans import first_sentence, piece
 from bot.schema import Chunk, Passage
 from bot.text import content_words, sentences
 

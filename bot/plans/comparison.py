@@ -6,6 +6,9 @@ aspect ('how does fine-tuning differ') gets just the rows about it, from every t
 a table, sections whose sub-sections each hold one 'Thing: ...' paragraph per thing compared
 ('1. Scope' / 'Generative AI: ...' / 'LLMs: ...') are read as one; failing that, the best
 sentence about each thing, per thing.
+
+The top layer of ``bot.plans``: besides tables it adds the list plan's lists about each thing
+(``listing``) and what the sources say of each on the aspects asked (``aspects``).
 """
 
 from __future__ import annotations
@@ -13,34 +16,28 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from bot.plans import (
-    Draft,
-    DraftBlock,
-    Library,
-    Piece,
-    first_sentence,
-    named_document,
-    parts_of,
-    piece,
-    statements,
+from bot.plans.aspects import extended, with_aspects
+from bot.plans.draft import Draft, DraftBlock, Piece, with_retrieved
+from bot.plans.library import Library, named_document, source_line
+from bot.plans.listing import best_lists, list_block
+from bot.plans.matching import (
+    MIN_NAMING_SHARE,
+    names_thing,
+    naming_share,
     terms,
     weighted_overlap,
 )
-from bot.plans.aspects import extended, with_aspects
-from bot.plans.listing import best_lists, list_block, source_line, with_retrieved
-from bot.plans.tables import Table, block_from_rows, matching_rows
+from bot.plans.rows import RowMatch, matching_rows
+from bot.plans.spans import LABELLED, first_sentence, parts_of, piece, statements
+from bot.plans.tables import Table, block_from_rows
 from bot.schema import Chunk, Part, Passage
 
 MAX_ROWS = 10
 ASPECT_MATCH = 0.4
 ASPECT_STATEMENTS = 3
 MAX_ASPECT_SECTIONS = 3
-MIN_ENTITY_MATCH = 0.3
-"""A column names a thing compared when it holds this share of the phrase's words: the phrase
-often carries the aspect too ('the architectures behind LLMs' names 'Large Language Models')."""
 _GENERIC = ("difference differences differ compare comparison contrast main key major core "
             "aspect aspects similarity similarities between versus table")
-_LABELLED = re.compile(r"^(?P<label>[A-Z][^:.!?\n]{1,60}):\s+\S")
 
 
 def plan_comparison(question: str, entities: Sequence[str], passages: Sequence[Passage],
@@ -59,7 +56,7 @@ def plan_comparison(question: str, entities: Sequence[str], passages: Sequence[P
                                          everywhere=True)]
     ranked = sorted(((_fit(t, entities, passages, named), t) for t in tables),
                     key=lambda st: -st[0])
-    fitting = [(score, t) for score, t in ranked if score >= MIN_ENTITY_MATCH]
+    fitting = [(score, t) for score, t in ranked if score >= MIN_NAMING_SHARE]
     draft = (_table_draft(entities, fitting, asked, passages, library) if fitting
              else _labelled_sections(entities, passages, library, named))
     draft = _with_entity_lists(draft, question, entities, passages, library)
@@ -115,7 +112,7 @@ def _with_entity_lists(draft: Draft | None, question: str, entities: Sequence[st
     for entity in entities[:2]:
         others = " ".join(e for e in entities if e != entity)
         found = best_lists(f"{question} {entity}", passages, library, must_name=entity)
-        if found and not names_column(others, " ".join(found[0].path)):
+        if found and not names_thing(others, " ".join(found[0].path)):
             lists.append((entity, found[0]))
     if len(lists) < 2:
         return draft
@@ -141,38 +138,20 @@ def column_order(table: Table, entities: Sequence[str]) -> list[int] | None:
     columns = table.columns()
     picked = []
     for entity in entities[:2]:
-        scores = [(_names(entity, col), i) for i, col in enumerate(columns) if i > 0]
+        scores = [(naming_share(entity, col), i) for i, col in enumerate(columns) if i > 0]
         best = max(scores, default=(0.0, -1))
-        if best[0] < MIN_ENTITY_MATCH or best[1] in picked:
+        if best[0] < MIN_NAMING_SHARE or best[1] in picked:
             return None
         picked.append(best[1])
     return [0, *picked]
 
 
-def names_column(entity: str, column: str) -> bool:
-    """Whether ``column`` (a table column or a heading) names the thing ``entity``."""
-    return _names(entity, column) >= MIN_ENTITY_MATCH
-
-
-def _names(entity: str, column: str) -> float:
-    """Share of the entity's words in the column name, counting an acronym as its words:
-    'LLMs' names 'Large Language Models (LLMs)', 'generative AI' names 'Gen AI'."""
-    want, have = terms(entity), terms(column) | _acronyms(column)
-    return len(want & have) / len(want) if want else 0.0
-
-
-def _acronyms(text: str) -> set[str]:
-    words = re.findall(r"[A-Za-z]+", text)
-    letters = "".join(w[0] for w in words if w[0].isupper()).lower()
-    return {letters, letters + "s"} if len(letters) >= 2 else set()
-
-
 def _table_draft(entities: Sequence[str], fitting: Sequence[tuple[float, Table]],
-                 asked: Sequence[object], passages: Sequence[Passage],
+                 asked: Sequence[RowMatch], passages: Sequence[Passage],
                  library: Library) -> Draft:
     main = fitting[0][1]
     order = column_order(main, entities) or [0, 1, 2]
-    asked_rows = {(m.table.doc_id, m.row[1].start) for m in asked}  # type: ignore[attr-defined]
+    asked_rows = {(m.table.doc_id, m.row[1].start) for m in asked}
     rows: list[tuple[Table, tuple[Chunk, Part]]] = []
     for _, table in fitting:
         for row in table.rows:
@@ -251,5 +230,5 @@ def _labelled_rows(section: Sequence[Chunk], parent: tuple[str, ...], entities: 
 
 
 def _labelled_for(chunk: Chunk, part: Part, entity: str) -> bool:
-    match = _LABELLED.match(chunk.span_text(part.start, part.end))
-    return match is not None and _names(entity, match.group("label")) >= MIN_ENTITY_MATCH
+    match = LABELLED.match(chunk.span_text(part.start, part.end))
+    return match is not None and names_thing(entity, match.group("label"))

@@ -2,18 +2,21 @@
 disagreement can be read (and stated by the model) per source.
 
 A wider retrieval than for a fact; each document's passages that are close to the question
-(in meaning or in its telling words) give their most relevant sentence or two."""
+(in meaning or in its telling words) give their most relevant sentence or two. A top-layer
+plan: a document that gives a list of what was asked is quoted with the list plan's list."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from bot.backends.base import Embed
-from bot.plans import Draft, DraftBlock, Library, weighted_overlap
-from bot.plans.listing import best_lists, with_retrieved
+from bot.plans.draft import Draft, DraftBlock, Piece, with_retrieved
+from bot.plans.library import Library, source_name
+from bot.plans.listing import Container, best_lists
+from bot.plans.matching import weighted_overlap
 from bot.plans.ranking import chunk_sentences, ignorable, ranked, searched, unique
-from bot.plans.tables import matching_rows, table_block
+from bot.plans.rows import matching_rows, table_block
 from bot.schema import Passage
 
 MIN_DENSE = 0.35
@@ -49,42 +52,15 @@ def plan_cross_document(question: str, passages: Sequence[Passage], library: Lib
                         embed: Embed) -> Draft | None:
     """Bullets of each relevant document's best sentences, or None with fewer than two."""
     question = " ".join(_POINTER.sub(" ", question).split()) or question
-    relevant = [p for p in _per_document(question, passages, library)
-                if p.scores.get("dense", 0.0) >= MIN_DENSE
-                or p.scores.get("coverage", 0.0) >= MIN_COVERAGE]
-    by_doc: dict[str, list[Passage]] = {}
-    for p in relevant:
-        by_doc.setdefault(p.doc_id, []).append(p)
+    by_doc = _relevant_by_document(question, passages, library)
     if len(by_doc) < 2:
         return None
     subject = ignorable(question, library)  # 'LLMs' in every title: what to look for is the rest
-    candidates = unique([*(s for ps in by_doc.values() for p in ps[:3]
-                           for s in chunk_sentences(p.chunk)),
-                         *(s for doc in by_doc for s in searched(question, doc, library,
-                                                                 SEARCHED, ignore=subject))])
-    scored = [(score, s.chunk.doc_id, s) for score, s in ranked(question, candidates, library,
-                                                                 embed, ignore=subject)]
+    scored = _scored_sentences(question, by_doc, library, embed, subject)
     lists = {c.doc_id: c for c in best_lists(question, passages, library, per_document=True)
              if c.heading >= LIST_HEADING}
-    blocks = []
-    for doc in by_doc:
-        if doc in lists:  # the document gives a list of what was asked: all of it
-            found = lists[doc]
-            blocks.append(DraftBlock("bullets", found.items[:LIST_ITEMS], title=found.title,
-                                     labels=found.labels[:LIST_ITEMS],
-                                     caption=source_name(library, doc)))
-            continue
-        rows = [m for m, _ in matching_rows(question, by_doc[doc], library, doc)]
-        if rows:  # a row of the document's table names what was asked
-            block, _ = table_block([(m, 1.0) for m in rows])
-            blocks.append(DraftBlock("table", header=block.header, rows=block.rows,
-                                     caption=source_name(library, doc)))
-        best = sorted((x for x in scored if x[1] == doc), key=lambda x: -x[0])
-        picked = [s for score, _, s in best if score >= MIN_SENTENCE_SCORE
-                  and score >= best[0][0] - NEAR_BEST][:PER_DOCUMENT]
-        if picked:
-            blocks.append(DraftBlock("bullets", tuple(sorted(picked, key=lambda s: s.start)),
-                                     caption="" if rows else source_name(library, doc)))
+    blocks = [block for doc in by_doc for block in
+              _document_blocks(question, doc, by_doc[doc], scored, lists.get(doc), library)]
     said = [p for b in blocks for p in b.pieces()]
     if max((weighted_overlap(question, p.text, library.idf, ignore=subject) for p in said),
            default=0.0) < MIN_ABOUT:
@@ -94,6 +70,53 @@ def plan_cross_document(question: str, passages: Sequence[Passage], library: Lib
     chunks = [p.chunk for p in said]
     return Draft("cross_document", tuple(blocks), with_retrieved(passages, chunks),
                  intro="What each source says:", lead_passages=tuple(passages[:3]))
+
+
+def _relevant_by_document(question: str, passages: Sequence[Passage], library: Library
+                          ) -> dict[str, list[Passage]]:
+    """The passages close to the question (in meaning or in its telling words), by document."""
+    relevant = [p for p in _per_document(question, passages, library)
+                if p.scores.get("dense", 0.0) >= MIN_DENSE
+                or p.scores.get("coverage", 0.0) >= MIN_COVERAGE]
+    by_doc: dict[str, list[Passage]] = {}
+    for p in relevant:
+        by_doc.setdefault(p.doc_id, []).append(p)
+    return by_doc
+
+
+def _scored_sentences(question: str, by_doc: Mapping[str, Sequence[Passage]], library: Library,
+                      embed: Embed, subject: str) -> list[tuple[float, str, Piece]]:
+    """Each document's candidate sentences (of its best passages, and those holding most of
+    the question's telling words) with their scores and documents, best first."""
+    candidates = unique([*(s for ps in by_doc.values() for p in ps[:3]
+                           for s in chunk_sentences(p.chunk)),
+                         *(s for doc in by_doc for s in searched(question, doc, library,
+                                                                 SEARCHED, ignore=subject))])
+    return [(score, s.chunk.doc_id, s) for score, s in ranked(question, candidates, library,
+                                                               embed, ignore=subject)]
+
+
+def _document_blocks(question: str, doc: str, passages: Sequence[Passage],
+                     scored: Sequence[tuple[float, str, Piece]], found: Container | None,
+                     library: Library) -> list[DraftBlock]:
+    """What one document says: the list it gives of what was asked (``found``), all of it;
+    or its table rows naming what was asked, and its best sentences."""
+    if found is not None:
+        return [DraftBlock("bullets", found.items[:LIST_ITEMS], title=found.title,
+                           labels=found.labels[:LIST_ITEMS], caption=source_name(library, doc))]
+    blocks = []
+    rows = [m for m, _ in matching_rows(question, passages, library, doc)]
+    if rows:  # a row of the document's table names what was asked
+        block, _ = table_block([(m, 1.0) for m in rows])
+        blocks.append(DraftBlock("table", header=block.header, rows=block.rows,
+                                 caption=source_name(library, doc)))
+    best = sorted((x for x in scored if x[1] == doc), key=lambda x: -x[0])
+    picked = [s for score, _, s in best if score >= MIN_SENTENCE_SCORE
+              and score >= best[0][0] - NEAR_BEST][:PER_DOCUMENT]
+    if picked:
+        blocks.append(DraftBlock("bullets", tuple(sorted(picked, key=lambda s: s.start)),
+                                 caption="" if rows else source_name(library, doc)))
+    return blocks
 
 
 def _per_document(question: str, passages: Sequence[Passage], library: Library
@@ -111,9 +134,3 @@ def _per_document(question: str, passages: Sequence[Passage], library: Library
             seen.add(p.chunk.chunk_id)
             out.append(p)
     return out
-
-
-def source_name(library: Library, doc_id: str) -> str:
-    info = library.documents.get(doc_id)
-    title = library.title(doc_id)
-    return f"{title} ({info.publisher})" if info and info.publisher else title

@@ -5,6 +5,8 @@ numbered sub-sections ('1. Ethical Dilemmas', '2. ...'), or its 'Label: text' pa
 Sections are proposed by the retrieved passages (their own section and its parent) and, when
 the question names a document, by that document's sections; the one whose heading and
 passages best match the question wins, and all its items are taken, in order.
+
+The comparison and cross-document plans, a layer up, quote these lists too (``best_lists``).
 """
 
 from __future__ import annotations
@@ -13,25 +15,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.plans import (
-    Draft,
-    DraftBlock,
-    Library,
-    Piece,
-    first_sentence,
-    named_document,
-    parts_of,
-    piece,
-    weighted_overlap,
-    without_names,
-)
-from bot.plans.tables import (
-    RowMatch,
-    block_from_rows,
-    matching_rows,
-    table_block,
-    whole_tables,
-)
+from bot.plans.draft import Draft, DraftBlock, Piece, with_retrieved
+from bot.plans.library import Library, named_document, source_line, without_names
+from bot.plans.matching import names_thing, weighted_overlap
+from bot.plans.rows import RowMatch, matching_rows, table_block, whole_tables
+from bot.plans.spans import LABELLED, first_sentence, heading_piece, parts_of, piece
+from bot.plans.tables import block_from_rows
 from bot.schema import Chunk, Passage, ShapeKind
 from bot.text import cosine
 
@@ -53,7 +42,6 @@ _NUMBERED = re.compile(r"^\d{1,2}[.)]\s")
 LEAD_IN_CHARS = 300
 MIN_CHILDREN = 3
 NAME_WORDS = 4
-LABELLED = re.compile(r"^[A-Z][^:.!?\n]{1,60}:\s+\S")
 
 
 @dataclass(frozen=True)
@@ -98,7 +86,8 @@ def best_lists(question: str, passages: Sequence[Passage], library: Library, *,
     With ``must_name``, only lists whose heading names that thing ('When to Use LLMs' for
     'LLMs'): the sub-query of a comparison, one thing at a time."""
     found = [c for c in _containers(question, passages, library, None)
-             if c.score >= MIN_SCORE and (not must_name or _heading_names(c.path, must_name))]
+             if c.score >= MIN_SCORE
+             and (not must_name or names_thing(must_name, " ".join(c.path)))]
     found.sort(key=lambda c: -c.score)
     if not per_document:
         return found[:1]
@@ -106,12 +95,6 @@ def best_lists(question: str, passages: Sequence[Passage], library: Library, *,
     for c in found:
         best.setdefault(c.doc_id, c)
     return list(best.values())
-
-
-def _heading_names(path: tuple[str, ...], thing: str) -> bool:
-    from bot.plans.comparison import names_column
-
-    return names_column(thing, " ".join(path))
 
 
 def list_block(container: Container, caption: str = "") -> DraftBlock:
@@ -125,19 +108,6 @@ def table_block_draft(shape: ShapeKind, question: str, rows: Sequence[tuple[RowM
     doc_id = chunks[0].doc_id
     return Draft(shape, (block,), with_retrieved(passages, chunks),
                  intro=source_line(library, doc_id), lead_passages=tuple(passages[:3]))
-
-
-def source_line(library: Library, doc_id: str) -> str:
-    info = library.documents.get(doc_id)
-    title = library.title(doc_id)
-    by = f" ({info.publisher})" if info and info.publisher else ""
-    return f"From “{title}”{by}:"
-
-
-def with_retrieved(retrieved: Sequence[Passage], chunks: Sequence[Chunk]) -> tuple[Passage, ...]:
-    """The retrieved passages first (their ranks are retrieval's), then the list's chunks."""
-    seen = {p.chunk.chunk_id for p in retrieved}
-    return (*retrieved, *(Passage(c, 0.0) for c in chunks if c.chunk_id not in seen))
 
 
 def _containers(question: str, passages: Sequence[Passage], library: Library,
@@ -168,7 +138,7 @@ def _containers(question: str, passages: Sequence[Passage], library: Library,
             continue  # neither the heading nor any item is about what the question asks
         score = (heading + 0.5 * retrieved + 0.5 * listed + (0.3 if named else 0.0)
                  + max(0.0, close - MIN_MEANING))  # a nudge: shared words weigh more
-        title = _heading_piece(library.section(doc_id, path), path)
+        title = heading_piece(library.section(doc_id, path), path)
         out.append(Container(doc_id, path, items, labels, title, chunks, score, heading))
     return out
 
@@ -238,9 +208,10 @@ def _child_items(section: Sequence[Chunk], path: tuple[str, ...]
                                                    "paragraph") if (s := first_sentence(c, p))),
                          None)
         label = piece(heading[0], heading[1].start, heading[1].end) if heading else None
-        if label is None and statement is None:
+        item = statement or label
+        if item is None:
             continue
-        items.append(statement or label)  # type: ignore[arg-type]
+        items.append(item)
         labels.append(label if statement else None)
         chunks.append(chunk)
     return tuple(items[:MAX_ITEMS]), tuple(labels[:MAX_ITEMS]), tuple(chunks)
@@ -278,12 +249,3 @@ def _labelled(chunks: Sequence[Chunk]
     items = [x for c, p in found if (x := piece(c, p.start, p.end))]
     used = tuple(dict.fromkeys(c for c, _ in found))
     return tuple(items[:MAX_ITEMS]), tuple(None for _ in items[:MAX_ITEMS]), used
-
-
-def _heading_piece(chunks: Sequence[Chunk], path: tuple[str, ...]) -> Piece | None:
-    if not path:  # a document's top: its title is shown with the source line already
-        return None
-    for chunk, part in parts_of(chunks, "heading"):
-        if chunk.span_text(part.start, part.end).strip("# \t:").endswith(path[-1]):
-            return piece(chunk, part.start, part.end, strip_bullet=False)
-    return None

@@ -5,18 +5,24 @@ Breadth plans need what a document says about one point, and the best chunks ret
 across the whole corpus often hold none of one article's words on it: one article can fill
 the top 36. Scanning a document's own statements for the question's rarer words is cheap (the
 chunks are in memory), and finds the table row or sentence a corpus-wide search ranked low.
+
+A layer above the library view (it reads the idf, the titles and a document's chunks), used
+by the breadth plans (``aspects``, ``crossdoc``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
+from bot.backends.base import Embed
 from bot.instructions import statement_spans
-from bot.plans import Library, Piece, piece, terms, weighted_overlap
+from bot.plans.draft import Piece
+from bot.plans.library import Library
+from bot.plans.matching import terms, weighted_overlap
+from bot.plans.spans import piece
 from bot.schema import Chunk
 from bot.text import cosine
 
-Embed = Callable[[Sequence[str]], list[list[float]]]
 LEXICAL_WEIGHT = 0.5
 """A sentence's score is its cosine to the question plus half the idf-weighted share of the
 question's words it holds."""

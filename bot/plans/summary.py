@@ -13,17 +13,9 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 
-from bot.plans import (
-    Draft,
-    DraftBlock,
-    Library,
-    Piece,
-    named_document,
-    parts_of,
-    piece,
-    statements,
-)
-from bot.plans.listing import source_line, with_retrieved
+from bot.plans.draft import Draft, DraftBlock, Piece, with_retrieved
+from bot.plans.library import Library, named_document, source_line
+from bot.plans.spans import heading_piece, parts_of, piece, statements
 from bot.plans.tables import block_from_rows, tables_in
 from bot.schema import Chunk, Passage
 
@@ -51,7 +43,7 @@ def plan_summary(question: str, passages: Sequence[Passage], library: Library) -
     labels: list[Piece | None] = []
     lists: list[DraftBlock] = []
     for path, section in _outline(library.doc_chunks(doc_id)):
-        label = _heading(section, path) if path else None
+        label = heading_piece(section, path)
         statements = _key_statements(section)
         for k, statement in enumerate(statements):
             items.append(statement)
@@ -108,13 +100,6 @@ def _outline(chunks: Sequence[Chunk]) -> list[tuple[tuple[str, ...], list[Chunk]
         else:
             runs.append((top, [chunk]))
     return runs
-
-
-def _heading(section: Sequence[Chunk], path: tuple[str, ...]) -> Piece | None:
-    for chunk, part in parts_of(section, "heading"):
-        if chunk.span_text(part.start, part.end).strip("# \t:").endswith(path[-1]):
-            return piece(chunk, part.start, part.end, strip_bullet=False)
-    return None
 
 
 def _key_statements(section: Sequence[Chunk]) -> list[Piece]:

@@ -15,8 +15,8 @@ from bot.answering.prompt import NO_ANSWER
 from bot.api import Bot
 from bot.backends.base import Generator
 from bot.settings import Settings
-from tests.conftest import free_port
 from tests.answering.test_breadth import CLOSING_SAYS
+from tests.conftest import free_port
 from tests.ui.conftest import ask, open_chat, serving
 
 
