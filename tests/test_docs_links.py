@@ -108,3 +108,13 @@ def test_the_check_finds_a_broken_link_an_image_and_an_anchor(tmp_path: Path) ->
         "README.md: docs/gone.md: no file docs/gone.md",
         "README.md: docs/missing.png: no file docs/missing.png",
         "README.md: docs/page.md#nowhere: no heading #nowhere in docs/page.md"]
+
+
+def test_the_settings_page_names_every_setting() -> None:
+    """docs/settings.md promises every setting; one added to bot/settings.py without a row
+    there fails here."""
+    from bot.settings import Settings
+
+    page = (ROOT / "docs" / "settings.md").read_text(encoding="utf-8")
+    named = {n.lower() for n in re.findall(r"`(?:CITEBOT_)?([A-Za-z_]+)`", page)}
+    assert [name for name in Settings.model_fields if name not in named] == []
