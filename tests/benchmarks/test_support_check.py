@@ -1,6 +1,6 @@
-"""The published precision and recall of the citation support check (README, "How it works"),
-re-measured by benchmarks/support_check.py's own code on the real index with the real MiniLM,
-and barred: a change to bot/cite.py that lowers either fails here."""
+"""The published precision and recall of the citation support check (docs/how-it-works.md,
+"Answering"), re-measured by benchmarks/support_check.py's own code on the real index with the
+real MiniLM, and barred: a change to bot/cite.py that lowers either fails here."""
 
 from __future__ import annotations
 

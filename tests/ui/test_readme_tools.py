@@ -1,6 +1,6 @@
-"""The README's "Use it from other tools" snippets, run as written against a launched app
-(only the address and key are swapped in): the Python ones in a fresh interpreter, the
-curl ones with curl."""
+"""The "Use it from other tools" snippets (moved from the README to docs/api.md, which the
+README links), run as written against a launched app (only the address and key are swapped
+in): the Python ones in a fresh interpreter, the curl ones with curl."""
 
 from __future__ import annotations
 
@@ -20,13 +20,14 @@ from tests.conftest import ROOT, free_port
 from tests.ui.api_helpers import launched
 
 KEY = "sk-citebot-readme-3e1b"
-SECTION = re.compile(r"^## Use it from other tools\n(.*?)^## ", re.S | re.M)
+PAGE = ROOT / "docs" / "api.md"
+SECTION = re.compile(r"^## Use it from other tools\n(.*?)(?=^## |\Z)", re.S | re.M)
 BLOCK = re.compile(r"^```(python|bash)\n(.*?)^```", re.S | re.M)
 
 
 def snippets(kind: str) -> list[str]:
-    section = SECTION.search((ROOT / "README.md").read_text(encoding="utf-8"))
-    assert section, "the README lost its 'Use it from other tools' section"
+    section = SECTION.search(PAGE.read_text(encoding="utf-8"))
+    assert section, "docs/api.md lost its 'Use it from other tools' section"
     return [code for lang, code in BLOCK.findall(section.group(1)) if lang == kind]
 
 
@@ -49,7 +50,7 @@ def run(command: list[str], url: str, tmp: Path, settings: Settings) -> str:
 
 def echoed(code: str) -> str:
     """The snippet as a Python prompt shows it: each bare expression's value is printed
-    (the README writes REPL lines such as ``answer.text, answer.citations``)."""
+    (the page writes REPL lines such as ``answer.text, answer.citations``)."""
     tree = ast.parse(code)
     tree.body = [ast.Expr(ast.Call(ast.Name("print", ast.Load()),
                                    [ast.Call(ast.Name("repr", ast.Load()), [node.value], [])],
