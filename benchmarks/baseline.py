@@ -277,8 +277,9 @@ def notes(result: dict[str, Any]) -> list[str]:
         return lines
     lines += [
         "Abstention: one detector for both (first sentence says \"don't know\" / the "
-        "texts don't cover it). Citation support: citebot's support test (bot.cite) on each "
-        "sentence of non-abstaining answers against the passages that pipeline retrieved; "
+        "texts don't cover it). Citation support: citebot's support test "
+        "(bot.answering.check) on each sentence of non-abstaining answers against the "
+        "passages that pipeline retrieved; "
         "citebot's final answers pass it by construction (it drops sentences that fail), so "
         "the draft row compares the models' raw text.",
         "Retrieval rows come from a first pass where every query is new to both pipelines; "

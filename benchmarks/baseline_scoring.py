@@ -4,9 +4,10 @@
   (``bot.evaluate.contains_any``, as ``bot.evaluate.support_rank`` does).
 * Abstention: one detector, :func:`abstains`, on each pipeline's final answer text.
 * Key facts: ``bot.evaluate.fact_recall``; an abstaining answer scores 0 (as bot.evaluate does).
-* Citation support: :class:`SupportChecker`, citebot's own test (``bot.cite``: content-word
-  overlap, best sentence cosine, numbers present), run on every sentence of an answer against
-  the texts that pipeline retrieved; a sentence counts as supported when any of them supports it.
+* Citation support: :class:`SupportChecker`, citebot's own test (``bot.answering.check``:
+  content-word overlap, best sentence cosine, numbers present), run on every sentence of an
+  answer against the texts that pipeline retrieved; a sentence counts as supported when any
+  of them supports it.
 """
 
 from __future__ import annotations
@@ -16,10 +17,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from common import percentile
-
 from bot.answering.check import is_supported, lexical_support, parse_markers
-from bot.evaluate import Question, contains_any
+from bot.evaluate import Question, contains_any, percentile
 from bot.text import cosine, numbers, sentences
 
 NO_ANSWER = re.compile(
@@ -47,7 +46,8 @@ Embed = Callable[[Sequence[str]], list[list[float]]]
 
 
 class SupportChecker:
-    """Which answer sentences the retrieved texts support, by ``bot.cite``'s thresholds."""
+    """Which answer sentences the retrieved texts support, by the thresholds of
+    ``bot.answering.check``."""
 
     def __init__(self, embed: Embed) -> None:
         self.embed = embed
@@ -140,8 +140,8 @@ def figures(rows: Sequence[Row], questions: Sequence[Question], answered: bool) 
     out = {"hit@1": _mean([k == 1 for k in ranked]),
            "hit@5": _mean([k is not None and k <= 5 for k in ranked]),
            "mrr": _mean([1.0 / k if k else 0.0 for k in ranked]),
-           "retrieval_p50": percentile([r.retrieval_s for r in rows], 0.5),
-           "retrieval_p95": percentile([r.retrieval_s for r in rows], 0.95)}
+           "retrieval_p50": percentile([r.retrieval_s for r in rows], 50),
+           "retrieval_p95": percentile([r.retrieval_s for r in rows], 95)}
     if not answered:
         return out
     claims = [r for r in rows if not r.abstained]
@@ -157,8 +157,8 @@ def figures(rows: Sequence[Row], questions: Sequence[Question], answered: bool) 
                                 sum(r.draft_sentences for r in rows))})
     for key in ("first_token", "total"):
         values = [v for r in rows if (v := getattr(r, f"{key}_s")) is not None]
-        out[f"{key}_p50"] = percentile(values, 0.5)
-        out[f"{key}_p95"] = percentile(values, 0.95)
+        out[f"{key}_p50"] = percentile(values, 50)
+        out[f"{key}_p95"] = percentile(values, 95)
     return out
 
 

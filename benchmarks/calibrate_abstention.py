@@ -68,7 +68,7 @@ def index(work: Path, name: str, docs: Path) -> Path:
 def score_corpus(work: Path, name: str) -> list[Scored]:
     docs, halves = CORPORA[name]
     bot = Bot(common.isolated_settings(index(work, name, docs), model="extractive"))
-    library, rows = bot.library, []
+    corpus, rows = bot.corpus, []
     for half, path in halves.items():
         for line in path.read_text(encoding="utf-8").splitlines():
             q = json.loads(line) if line.strip() else None
@@ -80,7 +80,7 @@ def score_corpus(work: Path, name: str) -> list[Scored]:
                 q.get("answerable", True) and q.get("category") != "unanswerable",
                 max((p.scores.get("dense", 0.0) for p in passages), default=0.0),
                 max((p.scores.get("coverage", 0.0) for p in passages), default=0.0),
-                library.absent_names(q["question"])))
+                corpus.absent_names(q["question"])))
     return rows
 
 

@@ -38,6 +38,8 @@ QUESTIONS = CORPUS / "questions.jsonl"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bot.evaluate import percentile  # noqa: E402  (one percentile: the evaluation's)
+
 if TYPE_CHECKING:
     from bot.evaluate import Question
     from bot.settings import Settings
@@ -63,20 +65,12 @@ def isolated_settings(data_dir: Path, **overrides: Any) -> Settings:
 
 
 # -- numbers -----------------------------------------------------------------------------------
-def percentile(values: Sequence[float], share: float) -> float:
-    """The nearest-rank percentile (``share`` 0.95 for p95); NaN for no values."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
-
-
 def spread(values: Sequence[float], digits: int = 2) -> dict[str, float | None]:
     """p50, p95, max and mean of ``values``, rounded; None each when there are none."""
     if not values:
         return {"p50": None, "p95": None, "max": None, "mean": None}
-    return {"p50": round(percentile(values, 0.5), digits),
-            "p95": round(percentile(values, 0.95), digits),
+    return {"p50": round(percentile(values, 50), digits),
+            "p95": round(percentile(values, 95), digits),
             "max": round(max(values), digits),
             "mean": round(statistics.fmean(values), digits)}
 

@@ -31,6 +31,7 @@ from scale_corpus import BENCH_DIR, Query, bench_queries, corpus_folder, corpus_
 from bot.api import Bot
 from bot.backends.embedders import make_embedder
 from bot.errors import StoreError
+from bot.evaluate import percentile
 from bot.settings import Settings
 from bot.store import IndexInfo, Store, connect
 from ingest.pipeline import _stored_metadata, doc_key, embedding_text, ingest_corpus
@@ -56,8 +57,8 @@ def disk_mb(path: Path) -> float:
 
 def latency(samples: Sequence[float]) -> dict[str, float]:
     ms = [s * 1000 for s in samples]
-    return {"p50_ms": round(common.percentile(ms, 0.5), 2),
-            "p95_ms": round(common.percentile(ms, 0.95), 2),
+    return {"p50_ms": round(percentile(ms, 50), 2),
+            "p95_ms": round(percentile(ms, 95), 2),
             "mean_ms": round(statistics.fmean(ms), 2), "n": len(ms)}
 
 

@@ -1,7 +1,7 @@
 """How often does bot/shape.py's classify() decide the shape a careful reader expects, and
 would a learned model do better? Scores three deciders per shape on labelled questions:
 
-- rules: ``bot.shape.classify`` (cue words, no model);
+- rules: ``bot.answering.shape.classify`` (cue words, no model);
 - model only: multinomial logistic regression on the question's MiniLM embedding;
 - rules+model: the same regression on [embedding, one-hot of the rules' decision].
 

@@ -39,6 +39,8 @@ from typing import Any
 
 import common
 
+from bot.evaluate import percentile
+
 CITEBOT = str(Path(sys.executable).with_name("citebot"))
 PARTS = ("ingest", "retrieval", "answers", "cold", "memory")
 COLD_QUESTION = "What does RLHF stand for?"
@@ -83,11 +85,11 @@ def bench_retrieval(data_dir: Path) -> dict[str, Any]:
         # uncached: the embedding share of the total
         embeds.append(common.timed(lambda q=question: bot.embedder.embed_query(q))[1])
     searches = [t - e for t, e in zip(totals, embeds, strict=True)]
-    pct = common.percentile
+    pct = percentile
     return {"queries": len(questions), "first_query_s": round(warm_up, 2),
-            "p50_ms": ms(pct(totals, 0.5)), "p95_ms": ms(pct(totals, 0.95)),
-            "embed_p50_ms": ms(pct(embeds, 0.5)), "embed_p95_ms": ms(pct(embeds, 0.95)),
-            "search_and_fusion_p50_ms": ms(pct(searches, 0.5))}
+            "p50_ms": ms(pct(totals, 50)), "p95_ms": ms(pct(totals, 95)),
+            "embed_p50_ms": ms(pct(embeds, 50)), "embed_p95_ms": ms(pct(embeds, 95)),
+            "search_and_fusion_p50_ms": ms(pct(searches, 50))}
 
 
 def bench_answers(data_dir: Path, count: int, model: str) -> dict[str, Any]:
@@ -109,10 +111,10 @@ def bench_answers(data_dir: Path, count: int, model: str) -> dict[str, Any]:
     return {"model": bot.settings.model, "questions": len(rows),
             "first_answer_after_start_s": round(warm_up, 2),
             "first_answer_first_token_s": round(first.timings.get("first_token", 0.0), 2),
-            "first_token_p50_s": round(common.percentile(firsts, 0.5), 2),
-            "first_token_p95_s": round(common.percentile(firsts, 0.95), 2),
-            "total_p50_s": round(common.percentile(totals, 0.5), 2),
-            "total_p95_s": round(common.percentile(totals, 0.95), 2),
+            "first_token_p50_s": round(percentile(firsts, 50), 2),
+            "first_token_p95_s": round(percentile(firsts, 95), 2),
+            "total_p50_s": round(percentile(totals, 50), 2),
+            "total_p95_s": round(percentile(totals, 95), 2),
             "abstained": sum(r["abstained"] for r in rows), "rows": rows}
 
 

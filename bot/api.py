@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.answering.pipeline import Answering
+from bot.answering.pipeline import Pipeline
 from bot.answering.request import Ask, AskOptions
 from bot.answering.stream import AnswerStream
 from bot.backends.base import Availability, Generator
@@ -25,7 +25,7 @@ from bot.catalog import Progress as CatalogProgress
 from bot.errors import CitebotError, InputError
 from bot.evaluate import Progress, Question, Report, evaluate, load_questions
 from bot.live import LiveIndex
-from bot.plans import Library
+from bot.plans import Corpus
 from bot.question import HistoryItem, checked_question, normalise_history
 from bot.queue import ModelQueue
 from bot.retrieve import Retriever
@@ -62,7 +62,7 @@ class Bot:
         self._writer: WriterHold | None = None
         self._generators: dict[str, Generator] = dict(generators or {})
         self._lock = threading.Lock()
-        self._answering = Answering(self._live, self._embed,
+        self._pipeline = Pipeline(self._live, self._embed,
                                     AnswerCache(settings.answer_cache_size), self.generator,
                                     queue_limit=settings.queue_size)
 
@@ -82,9 +82,9 @@ class Bot:
         return self._live.current().retriever
 
     @property
-    def library(self) -> Library:
+    def corpus(self) -> Corpus:
         """The plans' view of the index: every chunk, the documents' names, retrieval."""
-        return self._live.current().library
+        return self._live.current().corpus
 
     def generator(self, name: str | None = None) -> Generator:
         """The backend called ``name`` (default: the configured one), built once per Bot."""
@@ -152,7 +152,7 @@ class Bot:
         extractive answer at once (``Answer.fallback``). Close a stream you stop reading
         (``with bot.stream(q) as stream:``): that frees its place in line at once.
         """
-        return self._answering.stream(self._ask(question, history,
+        return self._pipeline.stream(self._ask(question, history,
                                                 AskOptions.of(options, **overrides)))
 
     def identical_running(self, question: str, history: Sequence[HistoryItem] = (),
@@ -160,7 +160,7 @@ class Bot:
         """Whether the same question (same conversation and settings) is being answered
         now: its answer will come from that one, so a server waits for it before taking one
         of its answering places rather than holding a place while it waits."""
-        return self._answering.identical_running(
+        return self._pipeline.identical_running(
             self._ask(question, history, AskOptions.of(options, **overrides)))
 
     def _ask(self, question: str, history: Sequence[HistoryItem], options: AskOptions) -> Ask:
@@ -175,7 +175,7 @@ class Bot:
     def queue(self, model: str | None = None) -> ModelQueue | None:
         """The line of questions waiting for ``model``, or None for a backend that answers
         any number at once (``extractive``; a hosted server without ``openai_concurrency``)."""
-        return self._answering.queue(self.generator(model))
+        return self._pipeline.queue(self.generator(model))
 
     def ask(self, question: str, history: Sequence[HistoryItem] = (),
             options: AskOptions | None = None, **overrides: Any) -> Answer:
@@ -272,7 +272,7 @@ class Bot:
                            ) -> list[Question]:
         """Draft test questions from each indexed document's recorded structure (no model):
         facts, lists, comparisons, summaries and unanswerable ones (see ``bot.testset``)."""
-        return generate(self.library, docs=docs, per_doc=per_doc, kinds=kinds,
+        return generate(self.corpus, docs=docs, per_doc=per_doc, kinds=kinds,
                         progress=progress)
 
     def library_questions(self) -> list[Question]:

@@ -14,7 +14,7 @@ import time
 from typing import TYPE_CHECKING
 
 from bot.catalog import DocumentEntry
-from bot.plans import DocInfo, Library
+from bot.plans import Corpus, DocInfo
 from bot.retrieve import Retriever
 from bot.store import IndexInfo, IndexState, Store, connect
 
@@ -30,26 +30,26 @@ class View:
         self.store = store
         self.state = state
         self.retriever = Retriever(store, embed)
-        self._library: Library | None = None
+        self._corpus: Corpus | None = None
         self._documents: list[DocumentEntry] | None = None
         self._lock = threading.Lock()
 
     @property
-    def library(self) -> Library:
+    def corpus(self) -> Corpus:
         """The plans' view: every chunk, the documents' names, retrieval."""
         keywords = self.retriever.keywords
         with self._lock:
-            if self._library is None:
+            if self._corpus is None:
                 docs = {}
                 for meta in self.store.document_keys().values():
                     doc_id = str(meta.get("doc_id", ""))
                     docs[doc_id] = DocInfo(doc_id, str(meta.get("title", doc_id)),
                                            str(meta.get("publisher", "")),
                                            str(meta.get("author", "")))
-                self._library = Library(keywords.chunks, docs, self.retriever.retrieve,
-                                        keywords.idf, self.retriever.embedder.embed_documents,
-                                        keywords.vocabulary)
-            return self._library
+                self._corpus = Corpus(keywords.chunks, docs, self.retriever.retrieve,
+                                       keywords.idf, self.retriever.embedder.embed_documents,
+                                       keywords.vocabulary)
+            return self._corpus
 
     def documents(self) -> list[DocumentEntry]:
         with self._lock:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from bot.backends.base import Embed
 from bot.backends.embedders import make_embedder
 from bot.catalog import FileResult, IngestReport, Progress, Status
 from bot.schema import Chunk, Document
@@ -27,7 +28,6 @@ from ingest.clean import clean_document
 from ingest.load import FileProblem, PdfLimits, load_documents
 
 log = logging.getLogger(__name__)
-Embed = Callable[[Sequence[str]], list[list[float]]]
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from bot.api import Bot
-from bot.plans import DocInfo, Library
+from bot.plans import Corpus, DocInfo
 from bot.plans.catalogue import asks_for_the_library, plan_catalogue
 from bot.schema import Document
 from bot.settings import Settings
@@ -28,26 +28,26 @@ Notes taken on a walk along the river, about herons and kingfishers.
 
 
 @pytest.fixture(scope="module")
-def library() -> Library:
+def corpus() -> Corpus:
     chunks = [*chunk_document(Document("manual", "R Data Import/Export", "manual.md", MANUAL,
                                        {"suffix": ".md"})),
               *chunk_document(Document("notes", "Field notes", "notes.md", NOTES,
                                        {"suffix": ".md"}))]
-    return Library(chunks, {"manual": DocInfo("manual", "R Data Import/Export", "R Core Team",
+    return Corpus(chunks, {"manual": DocInfo("manual", "R Data Import/Export", "R Core Team",
                                               "R Core Team"),
                             "notes": DocInfo("notes", "Field notes")}, lambda q, k: [])
 
 
-def test_the_text_saying_who_wrote_it_is_quoted_beside_the_catalogue(library: Library) -> None:
+def test_the_text_saying_who_wrote_it_is_quoted_beside_the_catalogue(corpus: Corpus) -> None:
     draft = plan_catalogue("Who was the principal author of the R Data Import/Export manual?",
-                           library)
+                           corpus)
     assert draft is not None
     assert draft.intro.startswith("“R Data Import/Export” is by R Core Team")
     assert draft.blocks[0].items[0].quote == "The principal author of this manual was Brian Ripley."
 
 
-def test_a_document_whose_entry_names_nobody_is_left_to_the_other_plans(library: Library) -> None:
-    assert plan_catalogue("Who wrote the field notes?", library) is None
+def test_a_document_whose_entry_names_nobody_is_left_to_the_other_plans(corpus: Corpus) -> None:
+    assert plan_catalogue("Who wrote the field notes?", corpus) is None
 
 
 @pytest.mark.parametrize("question", [
@@ -57,15 +57,15 @@ def test_a_document_whose_entry_names_nobody_is_left_to_the_other_plans(library:
     "Which documents are about herons?",                         # asks about herons
 ])
 def test_questions_that_only_mention_writing_or_documents_are_not_about_the_catalogue(
-        library: Library, question: str) -> None:
-    assert plan_catalogue(question, library) is None
+        corpus: Corpus, question: str) -> None:
+    assert plan_catalogue(question, corpus) is None
 
 
 @pytest.mark.parametrize(("question", "asks"), [
     ("Which documents do you have?", True),
     ("list your sources", True),
     ("how many files are loaded", True),
-    ("what's in the library", True),
+    ("what's in the corpus", True),
     ("Which documents are about sorting?", False),
     ("List the sources of error in a measurement", False),
 ])
@@ -87,7 +87,7 @@ def test_which_documents_lists_every_one_with_its_opening_cited(built_index: Set
     bot = Bot(built_index.with_overrides(model="extractive"))
     answer = bot.ask("Which documents do you have?")
     listed = bot.documents()
-    assert answer.text.startswith(f"The library holds {len(listed)} documents")
+    assert answer.text.startswith(f"The corpus holds {len(listed)} documents")
     assert {c.doc_id for c in answer.citations} == {d.doc_id for d in listed}
     assert all(d.title in answer.text for d in listed)
     assert answer.verified

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.plans import DocInfo, Library
+from bot.plans import Corpus, DocInfo
 from bot.plans.aspects import with_aspects
 from bot.plans.listing import plan_list
 from bot.plans.ranking import ignorable, searched, subject_words
@@ -39,27 +39,27 @@ QUESTION = "In which situations should I pick a paring knife? Per Cutlery Weekly
 
 
 @pytest.fixture(scope="module")
-def library() -> Library:
+def corpus() -> Corpus:
     from bot.backends.embedders import make_embedder
 
     doc = Document("kitchen", "Kitchen knives", "kitchen.md", KITCHEN, {"suffix": ".md"})
     chunks = chunk_document(doc)
-    return Library(chunks, {"kitchen": DocInfo("kitchen", "Kitchen knives", "Cutlery Weekly")},
+    return Corpus(chunks, {"kitchen": DocInfo("kitchen", "Kitchen knives", "Cutlery Weekly")},
                    lambda q, k: [], embed=make_embedder("minilm").embed_documents)
 
 
-def test_a_list_whose_heading_matches_only_in_meaning_is_found(library: Library) -> None:
+def test_a_list_whose_heading_matches_only_in_meaning_is_found(corpus: Corpus) -> None:
     """Both headings share the same words with the question ('paring knife'); the meaning of
     'When to use ...' is what makes it the answer to 'in which situations'."""
-    draft = plan_list(QUESTION, [], library)
+    draft = plan_list(QUESTION, [], corpus)
     assert draft is not None
     texts = [p.text for p in draft.blocks[0].items]
     assert "Deveining prawns." in texts and "Hulling strawberries." in texts
     assert not any("whetstone" in t for t in texts)
 
 
-def test_without_an_embedder_words_alone_decide(library: Library) -> None:
-    words_only = Library(library.chunks, library.documents, library.retrieve)
+def test_without_an_embedder_words_alone_decide(corpus: Corpus) -> None:
+    words_only = Corpus(corpus.chunks, corpus.documents, corpus.retrieve)
     draft = plan_list(QUESTION, [], words_only)
     assert draft is not None  # a tie in words: the first section, not the one meant
     assert any("whetstone" in p.text for p in draft.blocks[0].items)
@@ -97,19 +97,19 @@ Gas is cheaper per kilowatt-hour in many countries, but induction wastes less he
 
 
 @pytest.fixture(scope="module")
-def stoves() -> Library:
+def stoves() -> Corpus:
     from bot.backends.embedders import make_embedder
 
     chunks = chunk_document(Document("stoves", "Gas stoves and induction hobs", "stoves.md",
                                      STOVES, {"suffix": ".md"}), chunk_size=300)
-    return Library(chunks, {
+    return Corpus(chunks, {
         "stoves": DocInfo("stoves", "Gas stoves and induction hobs"),
         "other": DocInfo("other", "Choosing between gas stoves and induction hobs")},
         lambda q, k: [Passage(c, 1.0) for c in chunks][:k],
         embed=make_embedder("minilm").embed_documents)
 
 
-def test_an_aspect_of_a_comparison_gets_each_things_statements(stoves: Library) -> None:
+def test_an_aspect_of_a_comparison_gets_each_things_statements(stoves: Corpus) -> None:
     """No table: 'how they work' is found in prose, one sub-query per thing; a statement
     that opens a list brings the list's items with it."""
     draft = with_aspects(None, "Compare how gas stoves and induction hobs work.",
@@ -127,7 +127,7 @@ def test_an_aspect_of_a_comparison_gets_each_things_statements(stoves: Library) 
         assert all(p.quote == p.text for p in block.items)
 
 
-def test_a_comparison_with_no_aspect_gets_no_prose(stoves: Library) -> None:
+def test_a_comparison_with_no_aspect_gets_no_prose(stoves: Corpus) -> None:
     """'What are the differences' names no aspect: the things and words every title shares
     are not one, so nothing is added (the table answers it)."""
     assert with_aspects(None, "What are the main differences between gas stoves and "
@@ -135,7 +135,7 @@ def test_a_comparison_with_no_aspect_gets_no_prose(stoves: Library) -> None:
                         "difference differences main", [], stoves, stoves.embed) is None
 
 
-def test_the_subject_every_title_shares_is_not_what_is_looked_for(stoves: Library) -> None:
+def test_the_subject_every_title_shares_is_not_what_is_looked_for(stoves: Corpus) -> None:
     assert subject_words(stoves).casefold().split() == ["gas", "stoves", "induction", "hobs"]
     assert ignorable("What do the articles say about gas stoves and running costs?",
                      stoves) == subject_words(stoves)  # left out: running costs are asked
@@ -180,10 +180,10 @@ Loads certificates from this folder.
 """
 
 
-def _one_document(doc_id: str, title: str, text: str) -> Library:
+def _one_document(doc_id: str, title: str, text: str) -> Corpus:
     chunks = chunk_document(Document(doc_id, title, f"{doc_id}.md", text, {"suffix": ".md"}),
                             chunk_size=200, chunk_overlap=0)
-    return Library(chunks, {doc_id: DocInfo(doc_id, title)},
+    return Corpus(chunks, {doc_id: DocInfo(doc_id, title)},
                    lambda q, k: [Passage(c, 1.0 - i / 10) for i, c in enumerate(chunks)][:k])
 
 
@@ -198,8 +198,8 @@ def _one_document(doc_id: str, title: str, text: str) -> Library:
 ])
 def test_a_list_is_found_by_its_lead_in_or_its_named_sub_sections(
         doc_id: str, title: str, text: str, question: str, wanted: list[str]) -> None:
-    library = _one_document(doc_id, title, text)
-    draft = plan_list(question, library.retrieve(question, 10), library)
+    corpus = _one_document(doc_id, title, text)
+    draft = plan_list(question, corpus.retrieve(question, 10), corpus)
     assert draft is not None
     shown = " ".join(p.text for b in draft.blocks for p in (*b.pieces(), *b.labels) if p)
     assert all(w.casefold() in shown.casefold() for w in wanted), shown

@@ -126,7 +126,7 @@ def test_drafts_are_deduplicated_capped_and_checked(indexed: Settings) -> None:
     drafted = bot.generate_questions(per_doc=3, progress=lambda d, t: calls.append((d, t)))
     assert len(drafted) == 3 and calls == [(1, 1)]
     assert [q.kind for q in drafted] == ["fact", "list", "comparison"]  # one kind in turn
-    twice = generate(bot.library, docs=["houseplants", "houseplants"])
+    twice = generate(bot.corpus, docs=["houseplants", "houseplants"])
     assert len({q.id for q in twice}) == len(twice)
     assert len({q.question for q in twice}) == len(twice)
     with pytest.raises(InputError, match=r"unknown question kind.*'riddle'.*choose from: fact"):

@@ -2,7 +2,7 @@
 
 In: a request body becomes a :class:`ChatCall` (question, history, backend, options) or an
 InputError / unknown-model error. Out: an Answer becomes a ``chat.completion`` or a series of
-``chat.completion.chunk`` dicts. The extension field ``citebot`` (see README, "Use it from
+``chat.completion.chunk`` dicts. The extension field ``citebot`` (see docs/api.md, "Use it from
 other tools") carries the structured answer; it is built generically from the Answer, so
 fields added to the Answer travel without this module changing.
 """

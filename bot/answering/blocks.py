@@ -71,7 +71,7 @@ def supported(piece: Piece) -> bool:
             and lexical_support(text, quote) >= LEXICAL_SUPPORT)
 
 
-def compose(draft: Draft, numbering: Numbering) -> tuple[Block, ...]:
+def numbered_blocks(draft: Draft, numbering: Numbering) -> tuple[Block, ...]:
     """The draft's blocks with every kept piece numbered; empty blocks left out."""
     out = []
     for block in draft.blocks:

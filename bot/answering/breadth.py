@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from bot.answering.blocks import Numbering, cell_sentences, compose, markdown, paragraph
+from bot.answering.blocks import Numbering, cell_sentences, markdown, numbered_blocks, paragraph
 from bot.answering.check import CitedAnswer, cite, lexical_support
 from bot.answering.evidence import memo, select_evidence
 from bot.answering.fact import answer_fact, declined, timed_stream
@@ -23,9 +23,10 @@ from bot.answering.shape import Shape
 from bot.answering.stream import Events
 from bot.backends.base import Embed, GenerationRequest, Generator
 from bot.errors import GenerationError
-from bot.plans import Draft, Library
+from bot.plans import Corpus, Draft
 from bot.plans.comparison import plan_comparison
 from bot.plans.crossdoc import plan_cross_document
+from bot.plans.draft import LEAD_PASSAGES
 from bot.plans.listing import plan_list
 from bot.plans.summary import plan_summary
 from bot.schema import Block, Citation, Passage, Sentence
@@ -37,7 +38,6 @@ and documents, and a cross-document answer needs more than one article's best ch
 MIN_WORDS = 6
 REPEAT = 0.8
 CLOSING_TOKENS = 64
-LEAD_PASSAGES = 3
 CLOSING_STOP = ("\n",)
 """The model's paragraph under a structure is a sentence or two on one line: longer drafts
 were lists the structure already holds ('1. DALL-E', '2. Midjourney', ...), each line
@@ -45,21 +45,21 @@ dropped as a repeat or unsupported, at ~70 ms a token on 2 cores (up to 100 toke
 nothing shown)."""
 
 
-def plan(shape: Shape, question: str, passages: Sequence[Passage], library: Library,
+def plan(shape: Shape, question: str, passages: Sequence[Passage], corpus: Corpus,
          embed: Embed) -> Draft | None:
     """The draft for ``shape``, or None when the sources hold no structure for it (the
     question is then answered as a fact). A summary no document is named for becomes what
     each source says."""
     if shape.kind == "list":
-        return plan_list(question, passages, library)
+        return plan_list(question, passages, corpus)
     if shape.kind == "comparison":
-        return (plan_comparison(question, shape.entities, passages, library)
-                or plan_cross_document(question, passages, library, embed))
+        return (plan_comparison(question, shape.entities, passages, corpus)
+                or plan_cross_document(question, passages, corpus, embed))
     if shape.kind == "summary":
-        return (plan_summary(question, passages, library)
-                or plan_cross_document(question, passages, library, embed))
+        return (plan_summary(question, passages, corpus)
+                or plan_cross_document(question, passages, corpus, embed))
     if shape.kind == "cross_document":
-        return plan_cross_document(question, passages, library, embed)
+        return plan_cross_document(question, passages, corpus, embed)
     return None
 
 
@@ -68,7 +68,7 @@ def answer_breadth(request: AnswerRequest, draft: Draft, generator: Generator, e
     """Yield the structure (Markdown) at once, then the checked paragraph; return the Answer."""
     cached = memo(embed)
     numbering = Numbering()
-    blocks = compose(draft, numbering)
+    blocks = numbered_blocks(draft, numbering)
     if not blocks:  # every piece failed its check: nothing structured to show
         return (yield from answer_fact(request, generator, embed, builder))
     head = markdown(draft.intro, blocks)

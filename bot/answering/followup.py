@@ -9,18 +9,18 @@ from collections.abc import Sequence
 
 from bot.answering.breadth import BREADTH_K
 from bot.answering.shape import classify
-from bot.plans import Library
+from bot.plans import Corpus
 from bot.plans.listing import plan_list
 from bot.schema import Turn
 from bot.text import content_words
 
 
-def standalone_query(question: str, turns: Sequence[Turn], library: Library) -> str:
+def standalone_query(question: str, turns: Sequence[Turn], corpus: Corpus) -> str:
     """The query retrieval is given for ``question`` asked after ``turns``."""
     if not turns:
         return question.strip()
     history = [(t.role, t.content) for t in turns]
-    return nth_item_query(question, history, library) or rewrite_query(question, turns)
+    return nth_item_query(question, history, corpus) or rewrite_query(question, turns)
 
 
 _LEADING = re.compile(r"^\s*(and|also|so|then|but|ok(ay)?)\b[\s,]*", re.IGNORECASE)
@@ -87,7 +87,7 @@ _NTH = re.compile(r"\bthe\s+(" + "|".join(_ORDINALS) + r"|last)\s+(one|item|poin
 _BULLET_LINE = re.compile(r"^- (.+)$", re.MULTILINE)
 
 
-def nth_item_query(question: str, history: Sequence[tuple[str, str]], library: Library
+def nth_item_query(question: str, history: Sequence[tuple[str, str]], corpus: Corpus
                    ) -> str | None:
     """'Tell me more about the fifth one' after a list: the fifth item, as the query. The
     item comes from the last answer's bullets, or, when the history holds only the earlier
@@ -95,7 +95,7 @@ def nth_item_query(question: str, history: Sequence[tuple[str, str]], library: L
     match = _NTH.search(question)
     if not match or not history:
         return None
-    items = _last_answer_items(history) or _listed_items(history, library)
+    items = _last_answer_items(history) or _listed_items(history, corpus)
     word = match.group(1).lower()
     n = len(items) if word == "last" else _ORDINALS[word]
     return items[n - 1] if 0 < n <= len(items) else None
@@ -108,11 +108,11 @@ def _last_answer_items(history: Sequence[tuple[str, str]]) -> list[str]:
     return []
 
 
-def _listed_items(history: Sequence[tuple[str, str]], library: Library) -> list[str]:
+def _listed_items(history: Sequence[tuple[str, str]], corpus: Corpus) -> list[str]:
     last = next((content for role, content in reversed(history) if role == "user"), "")
     if classify(last).kind != "list":
         return []
-    draft = plan_list(last, library.retrieve(last, BREADTH_K), library)
+    draft = plan_list(last, corpus.retrieve(last, BREADTH_K), corpus)
     if draft is None:
         return []
     block = draft.blocks[0]

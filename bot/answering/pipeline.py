@@ -1,6 +1,6 @@
 """The answering spine: one question's way to its Answer, stage by stage.
 
-    Answering.stream(ask)                                   one index view for the whole answer
+    Pipeline.stream(ask)                                   one index view for the whole answer
       1. cache     an identical question's answer, stored or on its way    (bot.cache)
       2. rewrite   a follow-up made standalone                              (followup)
       3. retrieve  questions about the documents: the catalogue; else hybrid search
@@ -47,7 +47,7 @@ WAIT_TICK_S = 1.0  # how often a waiting question hears where it stands
 FALLBACK_MODEL = "extractive"
 
 
-class Answering:
+class Pipeline:
     """Answers :class:`Ask` s over a live index; one per Bot (its cache and lines are shared
     by every thread asking through that Bot)."""
 
@@ -62,7 +62,7 @@ class Answering:
         self._lock = Lock()
 
     def stream(self, ask: Ask) -> AnswerStream:
-        return AnswerStream(self._answer(ask, self._live.current()))
+        return AnswerStream(self._served(ask, self._live.current()))
 
     def identical_running(self, ask: Ask) -> bool:
         """Whether an identical question is under way, so that this one would wait for it."""
@@ -77,7 +77,7 @@ class Answering:
                 generator.name, ModelQueue(generator.concurrency, self._queue_limit))
 
     # -- 1. cache ------------------------------------------------------------------------------
-    def _answer(self, ask: Ask, view: View) -> Events:
+    def _served(self, ask: Ask, view: View) -> Events:
         if not ask.use_cache:
             return (yield from self._made(ask, view))
         started = time.perf_counter()
@@ -102,8 +102,8 @@ class Answering:
     # -- 2-5. everything before the model ------------------------------------------------------
     def _prepare(self, ask: Ask, view: View) -> _Prepared:
         started = time.perf_counter()
-        query = standalone_query(ask.question, ask.turns, view.library)
-        catalogue = plan_catalogue(query, view.library)
+        query = standalone_query(ask.question, ask.turns, view.corpus)
+        catalogue = plan_catalogue(query, view.corpus)
         if catalogue is not None:  # about the documents themselves: no retrieval, no model
             request = self._request(ask, view, query, catalogue.passages, ())
             return _Prepared(request, catalogue, False, time.perf_counter() - started)
@@ -112,24 +112,24 @@ class Answering:
         passages = view.retriever.retrieve(query, max(ask.top_k, BREADTH_K) if breadth
                                            else ask.top_k)
         request = self._request(ask, view, query, tuple(passages[:ask.top_k]),
-                                view.library.absent_names(query))
+                                view.corpus.absent_names(query))
         # Weak evidence abstains, unless the question names a document to list or summarise:
         # then the document is the evidence, whatever retrieval found.
-        draft = (plan(shape, query, passages, view.library, self._embed.embed_documents)
-                 if breadth and (not request.abstain or named_document(query, view.library))
+        draft = (plan(shape, query, passages, view.corpus, self._embed.embed_documents)
+                 if breadth and (not request.abstain or named_document(query, view.corpus))
                  else None)
         needs_model = draft is not None or not request.abstain
         return _Prepared(request, draft, needs_model, time.perf_counter() - started)
 
     def _request(self, ask: Ask, view: View, query: str, passages: tuple[Passage, ...],
                  absent: tuple[str, ...]) -> AnswerRequest:
-        library = view.library
+        corpus = view.corpus
         return AnswerRequest(question=ask.question, query_used=query, passages=passages,
                              temperature=ask.temperature, max_tokens=ask.max_tokens,
                              model=ask.generator.name, absent=absent,
                              abstain=abstain_reason(passages, absent),
                              topic=self._live.settings.topic or library_topic(
-                                 [d.title for d in library.documents.values()]))
+                                 [d.title for d in corpus.documents.values()]))
 
     # -- 6. wait for the model -----------------------------------------------------------------
     def _made(self, ask: Ask, view: View) -> Events:
@@ -138,7 +138,7 @@ class Answering:
         prepared = self._prepare(ask, view)
         queue = self.queue(ask.generator)
         if queue is None or not prepared.needs_model:
-            return (yield from self._compose(prepared, ask.generator))
+            return (yield from self._generate(prepared, ask.generator))
         try:
             ticket = queue.join()
         except QueueFullError as full:
@@ -150,17 +150,17 @@ class Answering:
             if too_long:
                 ticket.leave()
                 return (yield from self._fallback(prepared, too_long))
-            return (yield from self._compose(prepared, _Turn(ask.generator, ticket)))
+            return (yield from self._generate(prepared, _Turn(ask.generator, ticket)))
         finally:
             ticket.leave()  # a no-op when the model's stream already gave the place up
 
     def _fallback(self, prepared: _Prepared, why: str) -> Events:
         """The verified extractive answer over the same evidence, given at once because the
         model is busy."""
-        return (yield from self._compose(prepared, self._generator(FALLBACK_MODEL), why))
+        return (yield from self._generate(prepared, self._generator(FALLBACK_MODEL), why))
 
     # -- 7-9. generate, check, build -----------------------------------------------------------
-    def _compose(self, prepared: _Prepared, generator: Generator, fallback: str = "") -> Events:
+    def _generate(self, prepared: _Prepared, generator: Generator, fallback: str = "") -> Events:
         request = replace(prepared.request, model=generator.name)
         builder = AnswerBuilder(request, before_s=prepared.retrieval_s, fallback=fallback)
         embed = self._embed.embed_documents
@@ -172,7 +172,7 @@ class Answering:
 
 @dataclass(frozen=True)
 class _Prepared:
-    """A question's evidence and plan, ready for a generator to compose the answer."""
+    """A question's evidence and plan, ready for a generator to write the answer from."""
 
     request: AnswerRequest
     draft: Draft | None

@@ -32,7 +32,7 @@ Rules:
 
 
 def system_prompt(topic: str) -> str:
-    """The system turn: what the questions are about (``topic``: a setting or the library's
+    """The system turn: what the questions are about (``topic``: a setting or the corpus's
     titles, see :func:`library_topic`), then the rules."""
     return f"You answer questions about {topic.strip() or DEFAULT_TOPIC}.\n{SYSTEM_PROMPT}"
 

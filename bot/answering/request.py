@@ -65,7 +65,7 @@ class AnswerRequest:
     max_tokens: int
     model: str
     topic: str = ""
-    """What the model is told the questions are about (the ``topic`` setting or the library's
+    """What the model is told the questions are about (the ``topic`` setting or the corpus's
     titles); empty: 'the documents in the library'."""
     absent: tuple[str, ...] = ()
     """Names the question uses that no document does (``bot.absent``): the sources don't

@@ -16,8 +16,8 @@ import re
 from collections.abc import Sequence
 
 from bot.backends.base import Embed
-from bot.plans.draft import Draft, DraftBlock, Piece, with_retrieved
-from bot.plans.library import Library
+from bot.plans.corpus import Corpus
+from bot.plans.draft import Draft, DraftBlock, Piece, leads, with_retrieved
 from bot.plans.matching import names_thing, terms, weighted_overlap
 from bot.plans.ranking import chunk_sentences, ranked, subject_words, unique
 from bot.plans.spans import LABELLED, parts_of, piece
@@ -38,14 +38,14 @@ subject words say nothing about which aspect."""
 
 
 def with_aspects(draft: Draft | None, question: str, things: Sequence[str], ignore: str,
-                 passages: Sequence[Passage], library: Library, embed: Embed | None
+                 passages: Sequence[Passage], corpus: Corpus, embed: Embed | None
                  ) -> Draft | None:
     """``draft`` and, when the question names aspects beyond the things compared, each
     thing's statements on them (not those the draft already shows)."""
-    ignore = f"{ignore} {subject_words(library)}"
+    ignore = f"{ignore} {subject_words(corpus)}"
     aspect = [w for w in dict.fromkeys(content_words(question, question=True)) if terms(w) and
               not terms(w) <= terms(ignore)]
-    if embed is None or sum(library.idf(t) for t in terms(" ".join(aspect))) < MIN_ASPECT_WEIGHT:
+    if embed is None or sum(corpus.idf(t) for t in terms(" ".join(aspect))) < MIN_ASPECT_WEIGHT:
         return draft
     shown = {(p.chunk.doc_id, p.start) for b in (draft.blocks if draft else ())
              for p in b.pieces()}
@@ -53,7 +53,7 @@ def with_aspects(draft: Draft | None, question: str, things: Sequence[str], igno
     for thing in things[:2]:
         others = [t for t in things[:2] if t != thing]
         bullets = _bullets(_sub_query(question, thing, others, aspect), " ".join(aspect), thing,
-                           library, embed, shown)
+                           corpus, embed, shown)
         if bullets:
             shown |= {(p.chunk.doc_id, p.start) for p in bullets}
             blocks.append(DraftBlock("bullets", tuple(bullets), caption=thing))
@@ -69,7 +69,7 @@ def extended(draft: Draft | None, blocks: Sequence[DraftBlock], chunks: Sequence
     if draft is None:
         return Draft("comparison", tuple(blocks), with_retrieved(passages, chunks),
                      intro=f"How the sources compare {things[0]} and {things[1]}:",
-                     lead_passages=tuple(passages[:3]))
+                     lead_passages=leads(passages))
     return Draft(draft.shape, (*draft.blocks, *blocks), with_retrieved(draft.passages, chunks),
                  intro=draft.intro, lead_passages=draft.lead_passages)
 
@@ -79,11 +79,11 @@ def _in_table(statement: Piece) -> bool:
                for part in statement.chunk.parts)
 
 
-def following_items(lead_in: Piece, library: Library) -> list[Piece]:
+def following_items(lead_in: Piece, corpus: Corpus) -> list[Piece]:
     """The list items ('- ...' or 'Label: ...' paragraphs) right after ``lead_in`` in its
     section, up to the next other paragraph."""
     chunk = lead_in.chunk
-    own = [c for c in library.section(chunk.doc_id, chunk.heading_path)
+    own = [c for c in corpus.section(chunk.doc_id, chunk.heading_path)
            if c.heading_path == chunk.heading_path]
     parts = sorted(parts_of(own, "item") + parts_of(own, "paragraph"), key=lambda cp: cp[1].start)
     items = []
@@ -111,7 +111,7 @@ def _sub_query(question: str, thing: str, others: Sequence[str], aspect: Sequenc
     return " ".join(query.split())
 
 
-def _bullets(query: str, aspect: str, thing: str, library: Library, embed: Embed,
+def _bullets(query: str, aspect: str, thing: str, corpus: Corpus, embed: Embed,
              shown: set[tuple[str, int]]) -> list[Piece]:
     """The best statements naming ``thing`` (or under a heading naming it) that the
     sub-query finds, in document order, each scored with its heading, which says what it is
@@ -119,17 +119,17 @@ def _bullets(query: str, aspect: str, thing: str, library: Library, embed: Embed
     heading: 'NoSQL is an umbrella term' is about NoSQL, not how it scales. A statement
     that opens a list ('... including:') brings the list's items. Table rows and cells are
     left to the table."""
-    found = unique(s for p in library.retrieve(query, SUB_QUERY_K)
+    found = unique(s for p in corpus.retrieve(query, SUB_QUERY_K)
                    for s in chunk_sentences(p.chunk)
                    if (s.chunk.doc_id, s.start) not in shown and not _in_table(s)
                    and weighted_overlap(aspect, f"{' '.join(s.chunk.heading_path[-1:])} "
-                                        f"{s.text}", library.idf) > 0
+                                        f"{s.text}", corpus.idf) > 0
                    and (names_thing(thing, s.text)
                         or names_thing(thing, " ".join(s.chunk.heading_path[-1:]))))
-    scored = ranked(query, found, library, embed, ignore=thing, headed=True)
+    scored = ranked(query, found, corpus, embed, ignore=thing, headed=True)
     best = scored[0][0] if scored else 0.0
     good = [p for score, p in scored if score >= MIN_SCORE and score >= best - NEAR_BEST]
-    lists = {(p.chunk.doc_id, p.start): following_items(p, library) for p in good
+    lists = {(p.chunk.doc_id, p.start): following_items(p, corpus) for p in good
              if p.text.endswith(":")}
     listed = {(i.chunk.doc_id, i.start) for items in lists.values() for i in items}
     picked = [p for p in good if (p.chunk.doc_id, p.start) not in listed][:PER_THING]

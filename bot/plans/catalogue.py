@@ -2,7 +2,7 @@
 
 "Who wrote the REVE Chat article?" is not a question about the article's text: the author box
 is page furniture that cleaning drops, while ``metadata.json`` (or an upload's form) records
-the author and publisher. "Which documents do you have?" is a question about the library.
+the author and publisher. "Which documents do you have?" is a question about the corpus.
 Retrieval answers neither: it finds passages that share the question's words. This plan
 answers both from the catalogue, without the model, and cites each document it names (where
 its text names the author too, that sentence; otherwise its opening), so the user sees
@@ -11,7 +11,7 @@ which document is meant.
 A question asks about authorship when it asks who wrote, authored or published something, or
 for its author, writer or publisher; it names a document (``named_document``) whose entry
 records one. Otherwise it is left to the other plans: "Who initially wrote R?" is about R,
-and the documents' text answers it. A question asks for the library when, besides words
+and the documents' text answers it. A question asks for the corpus when, besides words
 for documents and for having or showing, it says nothing else: "which documents do you
 have", "list your sources", "how many files are loaded"; "which documents are about
 sorting" asks about sorting and is left to the cross-document plan.
@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import re
 
+from bot.plans.corpus import Corpus, named_document
 from bot.plans.draft import Draft, DraftBlock, Piece
-from bot.plans.library import Library, named_document
 from bot.plans.spans import first_sentence, piece
 from bot.schema import Chunk, Passage
 from bot.text import content_words, sentences
@@ -47,17 +47,17 @@ MIN_LINE_WORDS = 4
 nothing; 'The principal author of this manual was Brian Ripley.' does)."""
 MAX_AUTHOR_LINES = 2
 MAX_LISTED = 30
-"""A library answer names this many documents at most, then says how many more there are."""
+"""A corpus answer names this many documents at most, then says how many more there are."""
 
 
-def plan_catalogue(question: str, library: Library) -> Draft | None:
+def plan_catalogue(question: str, corpus: Corpus) -> Draft | None:
     """The catalogue's answer, or None when the question is not about the documents."""
     if asks_for_the_library(question):
-        return _library_draft(library)
+        return _listing_draft(corpus)
     if _AUTHORSHIP.search(question):
-        doc_id = named_document(question, library)
+        doc_id = named_document(question, corpus)
         if doc_id is not None:
-            return _authorship_draft(library, doc_id)
+            return _authorship_draft(corpus, doc_id)
     return None
 
 
@@ -68,14 +68,14 @@ def asks_for_the_library(question: str) -> bool:
     return bool(said & _DOCUMENTS) and not rest
 
 
-def _library_draft(library: Library) -> Draft | None:
+def _listing_draft(corpus: Corpus) -> Draft | None:
     """A block per document (its catalogue name as the caption, its opening cited)."""
-    docs = sorted(library.documents.values(), key=lambda d: d.title.casefold())
+    docs = sorted(corpus.documents.values(), key=lambda d: d.title.casefold())
     blocks = []
     for info in docs[:MAX_LISTED]:
-        opening = _opening(library.doc_chunks(info.doc_id))
+        opening = _opening(corpus.doc_chunks(info.doc_id))
         if opening is not None:
-            blocks.append(DraftBlock("bullets", (opening,), caption=_named(library, info.doc_id)))
+            blocks.append(DraftBlock("bullets", (opening,), caption=_named(corpus, info.doc_id)))
     if not blocks:
         return None
     more = len(docs) - len(blocks)
@@ -86,18 +86,18 @@ def _library_draft(library: Library) -> Draft | None:
                  tuple(Passage(b.items[0].chunk, 0.0) for b in blocks), intro=intro)
 
 
-def _authorship_draft(library: Library, doc_id: str) -> Draft | None:
-    info = library.documents.get(doc_id)
+def _authorship_draft(corpus: Corpus, doc_id: str) -> Draft | None:
+    info = corpus.documents.get(doc_id)
     if info is None or not (info.author or info.publisher):
         return None
-    chunks = library.doc_chunks(doc_id)
+    chunks = corpus.doc_chunks(doc_id)
     shown = _authorship_lines(chunks, info.author)
     opening = _opening(chunks) if not shown else None
     if opening is not None:
         shown = [opening]
     if not shown:
         return None
-    intro = (f"“{library.title(doc_id)}” {_credit(info.author, info.publisher)} (from the "
+    intro = (f"“{corpus.title(doc_id)}” {_credit(info.author, info.publisher)} (from the "
              "library's catalogue)." + (" The document itself says:" if opening is None
                                         else " It begins:"))
     return Draft("fact", (DraftBlock("bullets", tuple(shown)),),
@@ -115,8 +115,8 @@ def _credit(author: str, publisher: str) -> str:
     return " and ".join(parts)
 
 
-def _named(library: Library, doc_id: str) -> str:
-    info = library.documents[doc_id]
+def _named(corpus: Corpus, doc_id: str) -> str:
+    info = corpus.documents[doc_id]
     by = ", ".join(dict.fromkeys(x for x in (info.author, info.publisher) if x))
     return f"{info.title}" + (f" ({by})" if by else "")
 

@@ -17,8 +17,8 @@ import re
 from collections.abc import Sequence
 
 from bot.plans.aspects import extended, with_aspects
-from bot.plans.draft import Draft, DraftBlock, Piece, with_retrieved
-from bot.plans.library import Library, named_document, source_line
+from bot.plans.corpus import Corpus, named_document, source_line
+from bot.plans.draft import Draft, DraftBlock, Piece, leads, with_retrieved
 from bot.plans.listing import best_lists, list_block
 from bot.plans.matching import (
     MIN_NAMING_SHARE,
@@ -41,28 +41,28 @@ _GENERIC = ("difference differences differ compare comparison contrast main key 
 
 
 def plan_comparison(question: str, entities: Sequence[str], passages: Sequence[Passage],
-                    library: Library) -> Draft | None:
+                    corpus: Corpus) -> Draft | None:
     """A table of the aspects on which the sources compare the two things, or None."""
-    named = named_document(question, library)
+    named = named_document(question, corpus)
     # Every table is a candidate (a corpus has few): the columns must name both things, and
     # retrieval only decides which one leads. A named document's own tables, or none.
-    tables = [t for t in library.tables() if not named or t.doc_id == named]
+    tables = [t for t in corpus.tables() if not named or t.doc_id == named]
     if len(entities) < 2:
         entities = _entities_from_tables(tables, passages, named)
     if len(entities) < 2:
         return None
     ignore = f"{' '.join(_thing(e) for e in entities)} {_GENERIC}"
-    asked = [m for m, _ in matching_rows(question, passages, library, named, ignore=ignore,
+    asked = [m for m, _ in matching_rows(question, passages, corpus, named, ignore=ignore,
                                          everywhere=True)]
     ranked = sorted(((_fit(t, entities, passages, named), t) for t in tables),
                     key=lambda st: -st[0])
     fitting = [(score, t) for score, t in ranked if score >= MIN_NAMING_SHARE]
-    draft = (_table_draft(entities, fitting, asked, passages, library) if fitting
-             else _labelled_sections(entities, passages, library, named))
-    draft = _with_entity_lists(draft, question, entities, passages, library)
-    draft = _with_aspect_sections(draft, question, ignore, passages, library, entities)
+    draft = (_table_draft(entities, fitting, asked, passages, corpus) if fitting
+             else _labelled_sections(entities, passages, corpus, named))
+    draft = _with_entity_lists(draft, question, entities, passages, corpus)
+    draft = _with_aspect_sections(draft, question, ignore, passages, corpus, entities)
     return with_aspects(draft, question, [_thing(e) for e in entities], ignore, passages,
-                        library, library.embed)
+                        corpus, corpus.embed)
 
 
 _ASPECT_OF = re.compile(r"^.*\b(of|behind|for)\s+(?=\S)", re.I)
@@ -75,7 +75,7 @@ def _thing(entity: str) -> str:
 
 
 def _with_aspect_sections(draft: Draft | None, question: str, ignore: str,
-                          passages: Sequence[Passage], library: Library,
+                          passages: Sequence[Passage], corpus: Corpus,
                           entities: Sequence[str]) -> Draft | None:
     """For a question about particular aspects ('how do fine-tuning and evaluation differ'),
     the retrieved sections whose heading names one ('Customizability & Fine-Tuning'): their
@@ -87,10 +87,10 @@ def _with_aspect_sections(draft: Draft | None, question: str, ignore: str,
         if not p.chunk.heading_path or key in seen:
             continue
         seen.add(key)
-        if weighted_overlap(p.chunk.heading_path[-1], question, library.idf,
+        if weighted_overlap(p.chunk.heading_path[-1], question, corpus.idf,
                             ignore=ignore) < ASPECT_MATCH:
             continue
-        section = [c for c in library.section(*key) if c.heading_path == key[1]]
+        section = [c for c in corpus.section(*key) if c.heading_path == key[1]]
         found = [x for c, part in parts_of(section, "paragraph") for x in statements(c, part)]
         title = next((piece(c, h.start, h.end, strip_bullet=False)
                       for c, h in parts_of(section, "heading")), None)
@@ -105,13 +105,13 @@ def _with_aspect_sections(draft: Draft | None, question: str, ignore: str,
 
 
 def _with_entity_lists(draft: Draft | None, question: str, entities: Sequence[str],
-                       passages: Sequence[Passage], library: Library) -> Draft | None:
+                       passages: Sequence[Passage], corpus: Corpus) -> Draft | None:
     """The comparison's blocks, then for each thing compared the list the sources give about
     it for this question ('When to Use LLMs', 'When to Use Generative AI')."""
     lists = []
     for entity in entities[:2]:
         others = " ".join(e for e in entities if e != entity)
-        found = best_lists(f"{question} {entity}", passages, library, must_name=entity)
+        found = best_lists(f"{question} {entity}", passages, corpus, must_name=entity)
         if found and not names_thing(others, " ".join(found[0].path)):
             lists.append((entity, found[0]))
     if len(lists) < 2:
@@ -148,7 +148,7 @@ def column_order(table: Table, entities: Sequence[str]) -> list[int] | None:
 
 def _table_draft(entities: Sequence[str], fitting: Sequence[tuple[float, Table]],
                  asked: Sequence[RowMatch], passages: Sequence[Passage],
-                 library: Library) -> Draft:
+                 corpus: Corpus) -> Draft:
     main = fitting[0][1]
     order = column_order(main, entities) or [0, 1, 2]
     asked_rows = {(m.table.doc_id, m.row[1].start) for m in asked}
@@ -168,9 +168,9 @@ def _table_draft(entities: Sequence[str], fitting: Sequence[tuple[float, Table]]
     merged = _merge(blocks, main, order)
     doc_id = main.doc_id
     return Draft("comparison", (merged,), with_retrieved(passages, chunks),
-                 intro=source_line(library, doc_id) if len(blocks) == 1 else
+                 intro=source_line(corpus, doc_id) if len(blocks) == 1 else
                  f"How the sources compare {entities[0]} and {entities[1]}:",
-                 lead_passages=tuple(passages[:3]))
+                 lead_passages=leads(passages))
 
 
 def _has_aspect(rows: Sequence[tuple[Table, tuple[Chunk, Part]]], label: str) -> bool:
@@ -196,19 +196,19 @@ def _entities_from_tables(tables: Sequence[Table], passages: Sequence[Passage],
 
 
 def _labelled_sections(entities: Sequence[str], passages: Sequence[Passage],
-                       library: Library, named: str | None) -> Draft | None:
+                       corpus: Corpus, named: str | None) -> Draft | None:
     """Sub-sections each holding a 'Thing: ...' paragraph per thing, read as table rows;
     sections of the retrieved passages first, then (when one is named) the document's."""
-    chunks = [p.chunk for p in passages] + (library.doc_chunks(named) if named else [])
+    chunks = [p.chunk for p in passages] + (corpus.doc_chunks(named) if named else [])
     parents = dict.fromkeys((c.doc_id, c.heading_path[:-1]) for c in chunks
                             if len(c.heading_path) > 1 and (not named or c.doc_id == named))
     for doc_id, parent in parents:
-        section = library.section(doc_id, parent)
+        section = corpus.section(doc_id, parent)
         rows = _labelled_rows(section, parent, entities)
         if len(rows) >= 2:
             block = DraftBlock("table", header=("Aspect", *entities[:2]), rows=tuple(rows))
             return Draft("comparison", (block,), with_retrieved(passages, section),
-                         intro=source_line(library, doc_id), lead_passages=tuple(passages[:3]))
+                         intro=source_line(corpus, doc_id), lead_passages=leads(passages))
     return None
 
 

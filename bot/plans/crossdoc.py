@@ -11,8 +11,8 @@ import re
 from collections.abc import Mapping, Sequence
 
 from bot.backends.base import Embed
-from bot.plans.draft import Draft, DraftBlock, Piece, with_retrieved
-from bot.plans.library import Library, source_name
+from bot.plans.corpus import Corpus, source_name
+from bot.plans.draft import Draft, DraftBlock, Piece, leads, with_retrieved
 from bot.plans.listing import Container, best_lists
 from bot.plans.matching import weighted_overlap
 from bot.plans.ranking import chunk_sentences, ignorable, ranked, searched, unique
@@ -48,34 +48,34 @@ _POINTER = re.compile(
 matched to a '4' in the text)."""
 
 
-def plan_cross_document(question: str, passages: Sequence[Passage], library: Library,
+def plan_cross_document(question: str, passages: Sequence[Passage], corpus: Corpus,
                         embed: Embed) -> Draft | None:
     """Bullets of each relevant document's best sentences, or None with fewer than two."""
     question = " ".join(_POINTER.sub(" ", question).split()) or question
-    by_doc = _relevant_by_document(question, passages, library)
+    by_doc = _relevant_by_document(question, passages, corpus)
     if len(by_doc) < 2:
         return None
-    subject = ignorable(question, library)  # 'LLMs' in every title: what to look for is the rest
-    scored = _scored_sentences(question, by_doc, library, embed, subject)
-    lists = {c.doc_id: c for c in best_lists(question, passages, library, per_document=True)
+    subject = ignorable(question, corpus)  # 'LLMs' in every title: what to look for is the rest
+    scored = _scored_sentences(question, by_doc, corpus, embed, subject)
+    lists = {c.doc_id: c for c in best_lists(question, passages, corpus, per_document=True)
              if c.heading >= LIST_HEADING}
     blocks = [block for doc in by_doc for block in
-              _document_blocks(question, doc, by_doc[doc], scored, lists.get(doc), library)]
+              _document_blocks(question, doc, by_doc[doc], scored, lists.get(doc), corpus)]
     said = [p for b in blocks for p in b.pieces()]
-    if max((weighted_overlap(question, p.text, library.idf, ignore=subject) for p in said),
+    if max((weighted_overlap(question, p.text, corpus.idf, ignore=subject) for p in said),
            default=0.0) < MIN_ABOUT:
         return None  # the sources talk near the question, none about it: let the fact path decide
     if len({b.caption for b in blocks if b.caption}) < 2:
         return None
     chunks = [p.chunk for p in said]
     return Draft("cross_document", tuple(blocks), with_retrieved(passages, chunks),
-                 intro="What each source says:", lead_passages=tuple(passages[:3]))
+                 intro="What each source says:", lead_passages=leads(passages))
 
 
-def _relevant_by_document(question: str, passages: Sequence[Passage], library: Library
+def _relevant_by_document(question: str, passages: Sequence[Passage], corpus: Corpus
                           ) -> dict[str, list[Passage]]:
     """The passages close to the question (in meaning or in its telling words), by document."""
-    relevant = [p for p in _per_document(question, passages, library)
+    relevant = [p for p in _per_document(question, passages, corpus)
                 if p.scores.get("dense", 0.0) >= MIN_DENSE
                 or p.scores.get("coverage", 0.0) >= MIN_COVERAGE]
     by_doc: dict[str, list[Passage]] = {}
@@ -84,42 +84,42 @@ def _relevant_by_document(question: str, passages: Sequence[Passage], library: L
     return by_doc
 
 
-def _scored_sentences(question: str, by_doc: Mapping[str, Sequence[Passage]], library: Library,
+def _scored_sentences(question: str, by_doc: Mapping[str, Sequence[Passage]], corpus: Corpus,
                       embed: Embed, subject: str) -> list[tuple[float, str, Piece]]:
     """Each document's candidate sentences (of its best passages, and those holding most of
     the question's telling words) with their scores and documents, best first."""
     candidates = unique([*(s for ps in by_doc.values() for p in ps[:3]
                            for s in chunk_sentences(p.chunk)),
-                         *(s for doc in by_doc for s in searched(question, doc, library,
+                         *(s for doc in by_doc for s in searched(question, doc, corpus,
                                                                  SEARCHED, ignore=subject))])
-    return [(score, s.chunk.doc_id, s) for score, s in ranked(question, candidates, library,
+    return [(score, s.chunk.doc_id, s) for score, s in ranked(question, candidates, corpus,
                                                                embed, ignore=subject)]
 
 
 def _document_blocks(question: str, doc: str, passages: Sequence[Passage],
                      scored: Sequence[tuple[float, str, Piece]], found: Container | None,
-                     library: Library) -> list[DraftBlock]:
+                     corpus: Corpus) -> list[DraftBlock]:
     """What one document says: the list it gives of what was asked (``found``), all of it;
     or its table rows naming what was asked, and its best sentences."""
     if found is not None:
         return [DraftBlock("bullets", found.items[:LIST_ITEMS], title=found.title,
-                           labels=found.labels[:LIST_ITEMS], caption=source_name(library, doc))]
+                           labels=found.labels[:LIST_ITEMS], caption=source_name(corpus, doc))]
     blocks = []
-    rows = [m for m, _ in matching_rows(question, passages, library, doc)]
+    rows = [m for m, _ in matching_rows(question, passages, corpus, doc)]
     if rows:  # a row of the document's table names what was asked
         block, _ = table_block([(m, 1.0) for m in rows])
         blocks.append(DraftBlock("table", header=block.header, rows=block.rows,
-                                 caption=source_name(library, doc)))
+                                 caption=source_name(corpus, doc)))
     best = sorted((x for x in scored if x[1] == doc), key=lambda x: -x[0])
     picked = [s for score, _, s in best if score >= MIN_SENTENCE_SCORE
               and score >= best[0][0] - NEAR_BEST][:PER_DOCUMENT]
     if picked:
         blocks.append(DraftBlock("bullets", tuple(sorted(picked, key=lambda s: s.start)),
-                                 caption="" if rows else source_name(library, doc)))
+                                 caption="" if rows else source_name(corpus, doc)))
     return blocks
 
 
-def _per_document(question: str, passages: Sequence[Passage], library: Library
+def _per_document(question: str, passages: Sequence[Passage], corpus: Corpus
                   ) -> list[Passage]:
     """The given passages, then each document's best from a wider retrieval, up to
     PER_DOCUMENT passages a document: every article gets its say."""
@@ -128,7 +128,7 @@ def _per_document(question: str, passages: Sequence[Passage], library: Library
     for p in passages:
         count[p.doc_id] = count.get(p.doc_id, 0) + 1
     out = list(passages)
-    for p in library.retrieve(question, WIDE_K):
+    for p in corpus.retrieve(question, WIDE_K):
         if p.chunk.chunk_id not in seen and count.get(p.doc_id, 0) < PER_DOCUMENT:
             count[p.doc_id] = count.get(p.doc_id, 0) + 1
             seen.add(p.chunk.chunk_id)

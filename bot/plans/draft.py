@@ -1,7 +1,7 @@
 """What a plan returns, the bottom layer of ``bot.plans``: a :class:`Draft` of
 :class:`DraftBlock` s, each made of :class:`Piece` s (verbatim spans of a source).
 
-Nothing here reads the library or the question; every other plan module builds on these.
+Nothing here reads the corpus or the question; every other plan module builds on these.
 """
 
 from __future__ import annotations
@@ -45,11 +45,22 @@ class DraftBlock:
         return (*self.items, *(cell for row in self.rows for cell in row if cell))
 
 
+LEAD_PASSAGES = 3
+"""Passages the model writes a breadth answer's closing line from: a sentence or two needs
+no more, and every passage costs prompt seconds."""
+
+
+def leads(passages: Sequence[Passage]) -> tuple[Passage, ...]:
+    """A draft's ``lead_passages``: the first LEAD_PASSAGES of ``passages``."""
+    return tuple(passages[:LEAD_PASSAGES])
+
+
 @dataclass(frozen=True)
 class Draft:
     """A plan's result: the blocks, the passages they came from, the lead line (pipeline
     text naming the sources) and the passages the model writes its closing line from when
-    every retrieved passage is already quoted (``bot.structured`` prefers those it is not)."""
+    every retrieved passage is already quoted (``bot.answering.breadth`` prefers those it
+    is not)."""
 
     shape: ShapeKind
     blocks: tuple[DraftBlock, ...]

@@ -15,8 +15,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.plans.draft import Draft, DraftBlock, Piece, with_retrieved
-from bot.plans.library import Library, named_document, source_line, without_names
+from bot.plans.corpus import Corpus, named_document, source_line, without_names
+from bot.plans.draft import Draft, DraftBlock, Piece, leads, with_retrieved
 from bot.plans.matching import names_thing, weighted_overlap
 from bot.plans.rows import RowMatch, matching_rows, table_block, whole_tables
 from bot.plans.spans import LABELLED, first_sentence, heading_piece, parts_of, piece
@@ -56,36 +56,36 @@ class Container:
     heading: float = 0.0  # share of the question's words (idf-weighted) in the heading path
 
 
-def plan_list(question: str, passages: Sequence[Passage], library: Library) -> Draft | None:
+def plan_list(question: str, passages: Sequence[Passage], corpus: Corpus) -> Draft | None:
     """The best-matching list's items as bullets, or its table rows; None when nothing in
     the sources is a list this question asks for."""
-    named = named_document(question, library)
-    question = without_names(question, library)
-    best = max(_containers(question, passages, library, named), key=lambda c: c.score,
+    named = named_document(question, corpus)
+    question = without_names(question, corpus)
+    best = max(_containers(question, passages, corpus, named), key=lambda c: c.score,
                default=None)
-    rows = matching_rows(question, passages, library, named)
-    tables = whole_tables(question, passages, library, named)
+    rows = matching_rows(question, passages, corpus, named)
+    tables = whole_tables(question, passages, corpus, named)
     if tables and (best is None or tables[0][1] > best.score) and (
             not rows or tables[0][1] >= rows[0][1]):
         table = tables[0][0]
         block, chunks = block_from_rows(table, table.rows, range(len(table.header.cells)))
         return Draft("list", (block,), with_retrieved(passages, chunks),
-                     intro=source_line(library, table.doc_id),
-                     lead_passages=tuple(passages[:3]))
+                     intro=source_line(corpus, table.doc_id),
+                     lead_passages=leads(passages))
     if rows and (best is None or rows[0][1] > best.score):
-        return table_block_draft("list", question, rows, passages, library)
+        return table_block_draft("list", question, rows, passages, corpus)
     if best is None or best.score < MIN_SCORE:
         return None
     return Draft("list", (list_block(best),), with_retrieved(passages, best.chunks),
-                 intro=source_line(library, best.doc_id), lead_passages=tuple(passages[:3]))
+                 intro=source_line(corpus, best.doc_id), lead_passages=leads(passages))
 
 
-def best_lists(question: str, passages: Sequence[Passage], library: Library, *,
+def best_lists(question: str, passages: Sequence[Passage], corpus: Corpus, *,
                must_name: str = "", per_document: bool = False) -> list[Container]:
     """The lists that answer ``question`` best: one overall, or the best of each document.
     With ``must_name``, only lists whose heading names that thing ('When to Use LLMs' for
     'LLMs'): the sub-query of a comparison, one thing at a time."""
-    found = [c for c in _containers(question, passages, library, None)
+    found = [c for c in _containers(question, passages, corpus, None)
              if c.score >= MIN_SCORE
              and (not must_name or names_thing(must_name, " ".join(c.path)))]
     found.sort(key=lambda c: -c.score)
@@ -103,14 +103,14 @@ def list_block(container: Container, caption: str = "") -> DraftBlock:
 
 
 def table_block_draft(shape: ShapeKind, question: str, rows: Sequence[tuple[RowMatch, float]],
-                      passages: Sequence[Passage], library: Library) -> Draft:
+                      passages: Sequence[Passage], corpus: Corpus) -> Draft:
     block, chunks = table_block(rows)
     doc_id = chunks[0].doc_id
     return Draft(shape, (block,), with_retrieved(passages, chunks),
-                 intro=source_line(library, doc_id), lead_passages=tuple(passages[:3]))
+                 intro=source_line(corpus, doc_id), lead_passages=leads(passages))
 
 
-def _containers(question: str, passages: Sequence[Passage], library: Library,
+def _containers(question: str, passages: Sequence[Passage], corpus: Corpus,
                 named: str | None) -> list[Container]:
     top = max((p.score for p in passages), default=0.0) or 1.0
     strength: dict[tuple[str, tuple[str, ...]], float] = {}
@@ -119,31 +119,31 @@ def _containers(question: str, passages: Sequence[Passage], library: Library,
             key = (p.doc_id, path)
             strength[key] = max(strength.get(key, 0.0), p.score / top)
     if named:
-        for chunk in library.doc_chunks(named):
+        for chunk in corpus.doc_chunks(named):
             for path in (chunk.heading_path, chunk.heading_path[:-1]):
                 strength.setdefault((named, path), 0.0)
     found_items = {key: found for key, _ in strength.items()
                    if not (named and key[0] != named)
-                   and (found := _items(library, *key)) is not None}
-    meaning = _meaning(question, list(found_items), library)
+                   and (found := _items(corpus, *key)) is not None}
+    meaning = _meaning(question, list(found_items), corpus)
     out = []
     for (doc_id, path), (items, labels, chunks) in found_items.items():
         retrieved = strength[(doc_id, path)]
-        lead_in = _lead_in(library, doc_id, path, items, labels)
-        heading = weighted_overlap(question, f"{' '.join(path)} {lead_in}", library.idf)
-        listed = max((weighted_overlap(question, i.text, library.idf) for i in items),
+        lead_in = _lead_in(corpus, doc_id, path, items, labels)
+        heading = weighted_overlap(question, f"{' '.join(path)} {lead_in}", corpus.idf)
+        listed = max((weighted_overlap(question, i.text, corpus.idf) for i in items),
                      default=0.0)
         close = meaning.get((doc_id, path), 0.0)
         if max(heading, listed) < MIN_MATCH and close < MIN_MEANING:
             continue  # neither the heading nor any item is about what the question asks
         score = (heading + 0.5 * retrieved + 0.5 * listed + (0.3 if named else 0.0)
                  + max(0.0, close - MIN_MEANING))  # a nudge: shared words weigh more
-        title = heading_piece(library.section(doc_id, path), path)
+        title = heading_piece(corpus.section(doc_id, path), path)
         out.append(Container(doc_id, path, items, labels, title, chunks, score, heading))
     return out
 
 
-def _lead_in(library: Library, doc_id: str, path: tuple[str, ...], items: Sequence[Piece],
+def _lead_in(corpus: Corpus, doc_id: str, path: tuple[str, ...], items: Sequence[Piece],
              labels: Sequence[Piece | None]) -> str:
     """The section's paragraph just before the list's first item ('There are a number of
     issues to consider when ...'): it says what the list is, as a heading would. A document's
@@ -151,7 +151,7 @@ def _lead_in(library: Library, doc_id: str, path: tuple[str, ...], items: Sequen
     if not items:
         return ""
     first = labels[0] or items[0]  # labels run beside items, one each
-    before = [(c, p) for c in library.section(doc_id, path) if c.heading_path == path
+    before = [(c, p) for c in corpus.section(doc_id, path) if c.heading_path == path
               for p in c.parts if p.kind == "paragraph" and p.end <= first.start]
     if not before:
         return ""
@@ -159,22 +159,22 @@ def _lead_in(library: Library, doc_id: str, path: tuple[str, ...], items: Sequen
     return chunk.span_text(part.start, part.end)[:LEAD_IN_CHARS]
 
 
-def _meaning(question: str, sections: Sequence[tuple[str, tuple[str, ...]]], library: Library
+def _meaning(question: str, sections: Sequence[tuple[str, tuple[str, ...]]], corpus: Corpus
              ) -> dict[tuple[str, tuple[str, ...]], float]:
     """Each section's own heading's (a document's top: its title's) cosine to the question
     (empty without an embedder)."""
-    if library.embed is None or not sections:
+    if corpus.embed is None or not sections:
         return {}
-    named = {key: key[1][-1] if key[1] else library.title(key[0]) for key in sections}
+    named = {key: key[1][-1] if key[1] else corpus.title(key[0]) for key in sections}
     headings = list(dict.fromkeys(named.values()))
-    vectors = library.embed([question, *headings])
+    vectors = corpus.embed([question, *headings])
     close = {h: cosine(vectors[0], v) for h, v in zip(headings, vectors[1:], strict=True)}
     return {key: close[heading] for key, heading in named.items()}
 
 
-def _items(library: Library, doc_id: str, path: tuple[str, ...]
+def _items(corpus: Corpus, doc_id: str, path: tuple[str, ...]
            ) -> tuple[tuple[Piece, ...], tuple[Piece | None, ...], tuple[Chunk, ...]] | None:
-    section = library.section(doc_id, path)
+    section = corpus.section(doc_id, path)
     children = _child_items(section, path)
     if len(children[0]) >= MIN_ITEMS:
         return children

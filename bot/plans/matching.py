@@ -1,7 +1,7 @@
 """Matching words, beside ``draft`` and ``spans`` at the bottom of ``bot.plans``: the telling
 words of a question or a heading, and how much of one text another holds.
 
-Plain text in, numbers or yes/no out: nothing here knows chunks, pieces or the library.
+Plain text in, numbers or yes/no out: nothing here knows chunks, pieces or the corpus.
 """
 
 from __future__ import annotations

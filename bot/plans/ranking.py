@@ -6,7 +6,7 @@ across the whole corpus often hold none of one article's words on it: one articl
 the top 36. Scanning a document's own statements for the question's rarer words is cheap (the
 chunks are in memory), and finds the table row or sentence a corpus-wide search ranked low.
 
-A layer above the library view (it reads the idf, the titles and a document's chunks), used
+A layer above the corpus view (it reads the idf, the titles and a document's chunks), used
 by the breadth plans (``aspects``, ``crossdoc``).
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Iterable, Sequence
 
 from bot.backends.base import Embed
 from bot.instructions import statement_spans
+from bot.plans.corpus import Corpus
 from bot.plans.draft import Piece
-from bot.plans.library import Library
 from bot.plans.matching import terms, weighted_overlap
 from bot.plans.spans import piece
 from bot.schema import Chunk
@@ -46,17 +46,17 @@ def unique(pieces: Iterable[Piece]) -> list[Piece]:
     return list({(p.chunk.doc_id, p.start): p for p in pieces}.values())
 
 
-def searched(query: str, doc_id: str, library: Library, n: int, *, ignore: str = ""
+def searched(query: str, doc_id: str, corpus: Corpus, n: int, *, ignore: str = ""
              ) -> list[Piece]:
     """The document's ``n`` statements holding most of the query's telling words (minus
     those of ``ignore``), best first; none that holds none of them."""
-    scored = [(weighted_overlap(query, p.text, library.idf, ignore=ignore), p)
-              for p in unique(s for c in library.doc_chunks(doc_id) for s in chunk_sentences(c))]
+    scored = [(weighted_overlap(query, p.text, corpus.idf, ignore=ignore), p)
+              for p in unique(s for c in corpus.doc_chunks(doc_id) for s in chunk_sentences(c))]
     ranked = sorted((x for x in scored if x[0] > 0), key=lambda x: -x[0])
     return [p for _, p in ranked[:n]]
 
 
-def ranked(query: str, pieces: Sequence[Piece], library: Library, embed: Embed, *,
+def ranked(query: str, pieces: Sequence[Piece], corpus: Corpus, embed: Embed, *,
            ignore: str = "", headed: bool = False) -> list[tuple[float, Piece]]:
     """The pieces with their scores against ``query``, best first: cosine plus the weighted
     share of the query's words (minus those of ``ignore``) each one holds. ``headed``: each
@@ -66,16 +66,16 @@ def ranked(query: str, pieces: Sequence[Piece], library: Library, embed: Embed, 
     vectors = embed([query, *((f"{p.chunk.heading_path[-1]}: {p.text}"
                                if headed and p.chunk.heading_path else p.text) for p in pieces)])
     scores = [(cosine(vectors[0], v) + LEXICAL_WEIGHT * weighted_overlap(
-        query, p.text, library.idf, ignore=ignore), p)
+        query, p.text, corpus.idf, ignore=ignore), p)
         for p, v in zip(pieces, vectors[1:], strict=True)]
     return sorted(scores, key=lambda x: -x[0])
 
 
-def subject_words(library: Library) -> str:
+def subject_words(corpus: Corpus) -> str:
     """The title words most of the documents share (with two or more documents): the
     corpus's subject ('LLMs', 'generative AI' in a corpus comparing the two). In a question
     they say what every passage is about, not which passage answers it."""
-    titles = [d.title for d in library.documents.values()]
+    titles = [d.title for d in corpus.documents.values()]
     if len(titles) < 2:
         return ""
     sets = [terms(t) for t in titles]
@@ -85,8 +85,8 @@ def subject_words(library: Library) -> str:
     return " ".join(words.values())
 
 
-def ignorable(question: str, library: Library) -> str:
+def ignorable(question: str, corpus: Corpus) -> str:
     """The subject words (``subject_words``), to leave out of what is looked for, unless
     the question asks about nothing else."""
-    subject = subject_words(library)
+    subject = subject_words(corpus)
     return subject if subject and terms(question) - terms(subject) else ""

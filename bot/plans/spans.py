@@ -1,7 +1,7 @@
 """Source spans as pieces, one layer above ``draft``: the parts ingestion recorded in a chunk
 (paragraphs, list items, headings) read as the :class:`Piece` s an answer shows and cites.
 
-Only a chunk's own text and parts are read here; nothing of the library or the question.
+Only a chunk's own text and parts are read here; nothing of the corpus or the question.
 """
 
 from __future__ import annotations

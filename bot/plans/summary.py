@@ -13,8 +13,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 
-from bot.plans.draft import Draft, DraftBlock, Piece, with_retrieved
-from bot.plans.library import Library, named_document, source_line
+from bot.plans.corpus import Corpus, named_document, source_line
+from bot.plans.draft import Draft, DraftBlock, Piece, leads, with_retrieved
 from bot.plans.spans import heading_piece, parts_of, piece, statements
 from bot.plans.tables import block_from_rows, tables_in
 from bot.schema import Chunk, Passage
@@ -33,16 +33,16 @@ TELLING_PER_SECTION = 2
 _NAME_END = re.compile(r"\s+[–—-]\s+|:\s|\.\s|\.$")
 
 
-def plan_summary(question: str, passages: Sequence[Passage], library: Library) -> Draft | None:
+def plan_summary(question: str, passages: Sequence[Passage], corpus: Corpus) -> Draft | None:
     """Bullets of the document's sections and their key statements (and, for a section that
     is a list, a short list of its item names), or None when no one document is meant."""
-    doc_id = named_document(question, library) or _majority(passages)
+    doc_id = named_document(question, corpus) or _majority(passages)
     if doc_id is None:
         return None
     items: list[Piece] = []
     labels: list[Piece | None] = []
     lists: list[DraftBlock] = []
-    for path, section in _outline(library.doc_chunks(doc_id)):
+    for path, section in _outline(corpus.doc_chunks(doc_id)):
         label = heading_piece(section, path)
         statements = _key_statements(section)
         for k, statement in enumerate(statements):
@@ -55,21 +55,21 @@ def plan_summary(question: str, passages: Sequence[Passage], library: Library) -
         return None
     block = DraftBlock("bullets", tuple(items[:MAX_STATEMENTS]),
                        labels=tuple(labels[:MAX_STATEMENTS]))
-    tables = _tables(library, doc_id)
+    tables = _tables(corpus, doc_id)
     used = ([i.chunk for i in items] + [n.chunk for b in lists for n in b.items]
             + [c for _, chunks in tables for c in chunks])
     return Draft("summary", (block, *lists, *(t for t, _ in tables)),
                  with_retrieved(passages, used),
-                 intro=source_line(library, doc_id).replace("From", "Outline of", 1),
-                 lead_passages=tuple(Passage(i.chunk, 0.0) for i in items[:3]))
+                 intro=source_line(corpus, doc_id).replace("From", "Outline of", 1),
+                 lead_passages=leads([Passage(i.chunk, 0.0) for i in items]))
 
 
-def _tables(library: Library, doc_id: str) -> list[tuple[DraftBlock, list[Chunk]]]:
+def _tables(corpus: Corpus, doc_id: str) -> list[tuple[DraftBlock, list[Chunk]]]:
     """The document's tables, whole (MAX_TABLES of them, MAX_ROWS rows each): an article's
     comparison table is its summary in rows, and the outline gives only its first. They
-    come from the library's tables, read once for every question."""
+    come from the corpus's tables, read once for every question."""
     out = []
-    for table in [t for t in library.tables() if t.doc_id == doc_id][:MAX_TABLES]:
+    for table in [t for t in corpus.tables() if t.doc_id == doc_id][:MAX_TABLES]:
         block, used = block_from_rows(table, table.rows[:MAX_ROWS],
                                       range(len(table.header.cells)))
         if block.rows:  # headed by its section's name, as the outline names it

@@ -1,6 +1,6 @@
 """Tables as ingestion recorded them (a header and rows of cells, ``|`` or one cell per line),
-and table blocks built from their rows. Below the library view, which reads every table of
-the corpus once (``Library.tables``); which rows a question asks about is ``rows``' job.
+and table blocks built from their rows. Below the corpus view, which reads every table of
+the corpus once (``Corpus.tables``); which rows a question asks about is ``rows``' job.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Test questions for the user's own documents: drafted from the structure ingestion recorded
 (``bot.testset.drafts``, ``bot.testset.absent``), saved from the chat (``bot.testset.cases``),
-and the library's own question file they are kept in (``bot.testset.library``).
+and the corpus's own question file they are kept in (``bot.testset.library``).
 
 Every drafted question is in corpus/questions.jsonl's format, with ``kind``, ``key_facts``
 and ``support`` snippets that are verbatim spans of its document, ``origin`` ``generated``
@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from bot.errors import InputError
 from bot.evaluate import Question
-from bot.plans import Library
+from bot.plans import Corpus
 from bot.testset.absent import absent_questions
 from bot.testset.drafts import (
     comparison_questions,
@@ -33,24 +33,24 @@ _NAMED_DOC = re.compile(r'^(?:According to|In) "[^"]*", ')
 Progress = Callable[[int, int], None]
 """Called with (documents done, documents in all)."""
 
-_MAKERS: dict[str, Callable[[Library, str], list[Question]]] = {
+_MAKERS: dict[str, Callable[[Corpus, str], list[Question]]] = {
     "fact": fact_questions, "list": list_questions, "comparison": comparison_questions,
     "summary": summary_questions, "unanswerable": absent_questions}
 
 
-def generate(library: Library, *, docs: Sequence[str] | None = None, per_doc: int = 8,
+def generate(corpus: Corpus, *, docs: Sequence[str] | None = None, per_doc: int = 8,
              kinds: Sequence[str] = KINDS, progress: Progress | None = None) -> list[Question]:
-    """Draft up to ``per_doc`` questions for each document (all of the library's by default),
+    """Draft up to ``per_doc`` questions for each document (all of the corpus's by default),
     taking the kinds in turn so that each document gets some of every kind it can have;
     duplicates (the same question, or the same kind with the same key facts) are dropped."""
     kinds = checked_kinds(kinds)
-    doc_ids = checked_docs(library, docs)
+    doc_ids = checked_docs(corpus, docs)
     if per_doc < 1:
         raise InputError(f"--per-doc {per_doc} drafts nothing; give 1 or more")
     out: list[Question] = []
     seen: set[str] = set()
     for done, doc_id in enumerate(doc_ids, start=1):
-        drafts = {kind: _MAKERS[kind](library, doc_id) for kind in kinds}
+        drafts = {kind: _MAKERS[kind](corpus, doc_id) for kind in kinds}
         out += _take(drafts, per_doc, seen)
         if progress:
             progress(done, len(doc_ids))
@@ -89,8 +89,8 @@ def checked_kinds(kinds: Iterable[str]) -> tuple[str, ...]:
     return wanted
 
 
-def checked_docs(library: Library, docs: Sequence[str] | None) -> list[str]:
-    known = list(dict.fromkeys(c.doc_id for c in library.chunks))
+def checked_docs(corpus: Corpus, docs: Sequence[str] | None) -> list[str]:
+    known = list(dict.fromkeys(c.doc_id for c in corpus.chunks))
     if not docs:
         return known
     missing = [d for d in docs if d not in known]

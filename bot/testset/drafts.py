@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 
 from bot.evaluate import Question
-from bot.plans import Library, parts_of, statements
+from bot.plans import Corpus, parts_of, statements
 from bot.plans.tables import Table
 from bot.schema import Chunk, Part
 from bot.text import LIST_BULLET, squash, stem
@@ -70,16 +70,16 @@ def draft(doc_id: str, kind: str, question: str, key_facts: Sequence[Sequence[st
 
 
 # -- facts --------------------------------------------------------------------------------------
-def fact_questions(library: Library, doc_id: str) -> list[Question]:
+def fact_questions(corpus: Corpus, doc_id: str) -> list[Question]:
     """A question for each whole sentence that states a value; figures first, then dates,
-    then the rarest names (a name the whole library uses says nothing)."""
-    title = library.title(doc_id)
+    then the rarest names (a name the whole corpus uses says nothing)."""
+    title = corpus.title(doc_id)
     found: list[tuple[int, float, Question]] = []
-    for chunk, part in parts_of(library.doc_chunks(doc_id), "paragraph"):
+    for chunk, part in parts_of(corpus.doc_chunks(doc_id), "paragraph"):
         for sentence in statements(chunk, part):
             if sentence.text.endswith("…"):
                 continue  # trimmed: the blank must sit in the sentence the support quotes
-            value = _value(sentence.quote, library, title)
+            value = _value(sentence.quote, corpus, title)
             if value:
                 rank, weight, label, text = value
                 found.append((rank, -weight, _fact(doc_id, title, sentence.quote, label, text)))
@@ -87,7 +87,7 @@ def fact_questions(library: Library, doc_id: str) -> list[Question]:
     return [q for _, _, q in found]
 
 
-def _value(sentence: str, library: Library, title: str) -> tuple[int, float, str, str] | None:
+def _value(sentence: str, corpus: Corpus, title: str) -> tuple[int, float, str, str] | None:
     for rank, (label, pattern) in enumerate((("figure", PERCENT), ("date", YEAR),
                                              ("figure", FIGURE))):
         match = pattern.search(sentence)
@@ -98,8 +98,8 @@ def _value(sentence: str, library: Library, title: str) -> tuple[int, float, str
     names = [n for n in names if not {squash(w) for w in n.split()} <= topic and len(n) > 2]
     if not names:
         return None
-    best = max(names, key=lambda n: sum(library.idf(stem(w)) for w in n.split()))
-    return 3, sum(library.idf(stem(w)) for w in best.split()), "name", best
+    best = max(names, key=lambda n: sum(corpus.idf(stem(w)) for w in n.split()))
+    return 3, sum(corpus.idf(stem(w)) for w in best.split()), "name", best
 
 
 def _fact(doc_id: str, title: str, sentence: str, label: str, value: str) -> Question:
@@ -126,11 +126,11 @@ def _variants(value: str) -> list[str]:
 
 
 # -- lists --------------------------------------------------------------------------------------
-def list_questions(library: Library, doc_id: str) -> list[Question]:
+def list_questions(corpus: Corpus, doc_id: str) -> list[Question]:
     """A question for each run of MIN_ITEMS or more list items with nothing between them."""
-    title = library.title(doc_id)
+    title = corpus.title(doc_id)
     out = []
-    for run in _item_runs(library.doc_chunks(doc_id)):
+    for run in _item_runs(corpus.doc_chunks(doc_id)):
         items = [_item_text(c, p) for c, p in run]
         heads = [item_head(t) for t in items if t][:MAX_FACTS]
         chunk = run[0][0]
@@ -169,12 +169,12 @@ def item_head(text: str) -> str:
 
 
 # -- comparisons --------------------------------------------------------------------------------
-def comparison_questions(library: Library, doc_id: str) -> list[Question]:
+def comparison_questions(corpus: Corpus, doc_id: str) -> list[Question]:
     """For each table headed by an aspect column and two compared things, a question a
     ROWS_PER_QUESTION rows: the rows' labels name the aspects asked about."""
-    title = library.title(doc_id)
+    title = corpus.title(doc_id)
     out = []
-    for table in (t for t in library.tables() if t.doc_id == doc_id):
+    for table in (t for t in corpus.tables() if t.doc_id == doc_id):
         columns = table.columns()
         if len(columns) != 3:
             continue
@@ -200,13 +200,13 @@ def _cell(text: str) -> str:
 
 
 # -- summaries ----------------------------------------------------------------------------------
-def summary_questions(library: Library, doc_id: str) -> list[Question]:
+def summary_questions(corpus: Corpus, doc_id: str) -> list[Question]:
     """A summary question for a document with three or more top-level sections."""
-    sections = list(dict.fromkeys(c.heading_path[0] for c in library.doc_chunks(doc_id)
+    sections = list(dict.fromkeys(c.heading_path[0] for c in corpus.doc_chunks(doc_id)
                                   if c.heading_path))
     if len(sections) < 3:
         return []
-    title = library.title(doc_id)
+    title = corpus.title(doc_id)
     facts = [[s, core] if (core := _LEADING.sub("", s).rstrip("?").strip()) else [s]
              for s in sections[:MAX_FACTS]]
     return [draft(doc_id, "summary", f'Summarize "{title}".', facts, sections[:MAX_FACTS],

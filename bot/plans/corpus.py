@@ -1,4 +1,4 @@
-"""The library view, the layer above ``draft``, ``spans``, ``matching`` and ``tables``: what
+"""The corpus view, the layer above ``draft``, ``spans``, ``matching`` and ``tables``: what
 plans may read of the corpus (every chunk in document order, each document's catalogue entry,
 retrieval, the embedder), which document a question names, and how a source is named.
 """
@@ -29,7 +29,7 @@ class DocInfo:
 
 
 @dataclass
-class Library:
+class Corpus:
     """What plans may read: every chunk in document order, each document's title and
     publisher, and retrieval. Built from the retriever's keyword index (already in memory)."""
 
@@ -71,7 +71,7 @@ class Library:
         publisher or author uses."""
         if self.vocabulary is None:
             return ()
-        if self._catalogue is None:  # the names' words, read once per library view
+        if self._catalogue is None:  # the names' words, read once per corpus view
             self._catalogue = Vocabulary(stem(w) for w in words(" ".join(
                 f"{d.title} {d.publisher} {d.author}" for d in self.documents.values())))
         text, catalogue = self.vocabulary, self._catalogue
@@ -83,12 +83,12 @@ summarize summarise summary overview outline main key point points idea ideas ta
 takeaways cover covers discuss discusses give show tell me about what say says""", stem=True))
 
 
-def named_document(question: str, library: Library) -> str | None:
+def named_document(question: str, corpus: Corpus) -> str | None:
     """The document the question names by its title, publisher or author, if one stands out.
 
     Words are weighted by how rare they are among the documents' names, so words every
     title shares ('LLMs', 'generative') say nothing; a publisher or author named whole wins."""
-    docs = list(library.documents.values())
+    docs = list(corpus.documents.values())
     if not docs:
         return None
     lowered = " ".join(question.casefold().split())
@@ -109,10 +109,10 @@ def named_document(question: str, library: Library) -> str | None:
     return best if score >= 1.0 and score >= 1.5 * runner_up else None
 
 
-def without_names(question: str, library: Library) -> str:
+def without_names(question: str, corpus: Corpus) -> str:
     """The question without the publishers' and authors' names it uses to point at a
     document: they say which document, not what to look for in it."""
-    for info in library.documents.values():
+    for info in corpus.documents.values():
         for name in (info.publisher, info.author):
             if name:
                 question = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", " ", question,
@@ -120,16 +120,16 @@ def without_names(question: str, library: Library) -> str:
     return " ".join(question.split())
 
 
-def source_line(library: Library, doc_id: str) -> str:
+def source_line(corpus: Corpus, doc_id: str) -> str:
     """A draft's lead line naming its one source: 'From “Title” (Publisher):'."""
-    return f"From “{library.title(doc_id)}”{_publisher(library, doc_id)}:"
+    return f"From “{corpus.title(doc_id)}”{_publisher(corpus, doc_id)}:"
 
 
-def source_name(library: Library, doc_id: str) -> str:
+def source_name(corpus: Corpus, doc_id: str) -> str:
     """A source's name as a block's caption: 'Title (Publisher)'."""
-    return f"{library.title(doc_id)}{_publisher(library, doc_id)}"
+    return f"{corpus.title(doc_id)}{_publisher(corpus, doc_id)}"
 
 
-def _publisher(library: Library, doc_id: str) -> str:
-    info = library.documents.get(doc_id)
+def _publisher(corpus: Corpus, doc_id: str) -> str:
+    info = corpus.documents.get(doc_id)
     return f" ({info.publisher})" if info and info.publisher else ""
