@@ -58,10 +58,13 @@ _MAX_WORDS = 25  # debris lines are short; a long line is prose even if it start
 
 @dataclass(frozen=True)
 class Cleaned:
-    """A document with page debris removed and the removed lines, verbatim, in order."""
+    """A document with page debris removed and the removed lines, verbatim, in order;
+    ``removed_at`` holds where each was (its 0-based line number in the loaded text), since a
+    page may repeat a line it keeps elsewhere."""
 
     document: Document
     removed: tuple[str, ...]
+    removed_at: tuple[int, ...] = ()
 
 
 def clean_document(doc: Document) -> Cleaned:
@@ -88,8 +91,9 @@ def clean_document(doc: Document) -> Cleaned:
     # left, and those are code.
     text = _normalise(kept if suffix in {".html", ".htm"} else join_wrapped(kept, markdown),
                       markdown)
-    removed = tuple(page.lines[i] for i in sorted(page.dead) if page.text[i])
-    return Cleaned(document=replace(doc, text=text), removed=removed)
+    at = tuple(i for i in sorted(page.dead) if page.text[i])
+    return Cleaned(document=replace(doc, text=text), removed=tuple(page.lines[i] for i in at),
+                   removed_at=at)
 
 
 class _Page:
