@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 from bot.text import QUESTION_WORDS, STOPWORDS, content_words, stem
 
@@ -78,13 +78,17 @@ def _one_edit(word: str) -> Iterator[str]:
                 yield head + c + tail[1:]
 
 
-def absent_names(question: str, knows: Callable[[str], bool]) -> tuple[str, ...]:
-    """The question's names the library never uses (each part of a hyphenated name counts:
-    'AI-PRO' is known when the library says 'AI-PRO' or both 'AI' and 'PRO').
+def absent_names(question: str, known: Sequence[Vocabulary]) -> tuple[str, ...]:
+    """The question's names that none of the ``known`` vocabularies uses (each part of a
+    hyphenated name counts: 'AI-PRO' is known when the library says 'AI-PRO' or both 'AI'
+    and 'PRO').
 
     None when most of the question's other words are unknown too: a question in another
     language ('¿Los LLM son un subconjunto de la IA generativa?') or on another subject is no
     question about one missing name, and the other weak-evidence bars decide it."""
+    def knows(word: str) -> bool:
+        return any(vocabulary.knows(word) for vocabulary in known)
+
     names = named_terms(question)
     lowered = {n.lower() for n in names}
     ordinary = [w for w in content_words(question, question=True) if w not in lowered]

@@ -152,8 +152,8 @@ class Bot:
         extractive answer at once (``Answer.fallback``). Close a stream you stop reading
         (``with bot.stream(q) as stream:``): that frees its place in line at once.
         """
-        return self._pipeline.stream(self._ask(question, history,
-                                                AskOptions.of(options, **overrides)))
+        return AnswerStream(self._pipeline.events(
+            self._ask(question, history, AskOptions.of(options, **overrides))))
 
     def identical_running(self, question: str, history: Sequence[HistoryItem] = (),
                           options: AskOptions | None = None, **overrides: Any) -> bool:
@@ -180,8 +180,7 @@ class Bot:
     def ask(self, question: str, history: Sequence[HistoryItem] = (),
             options: AskOptions | None = None, **overrides: Any) -> Answer:
         """Answer ``question`` (see :meth:`stream` for the options) and return the Answer."""
-        with self.stream(question, history, options, **overrides) as stream:
-            return stream.answer()
+        return self.stream(question, history, options, **overrides).answer()
 
     def as_retriever(self, k: int | None = None) -> Any:
         """A LangChain ``BaseRetriever`` over this bot's hybrid search (see bot/langchain.py)."""

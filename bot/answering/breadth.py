@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from bot.answering.blocks import Numbering, cell_sentences, markdown, numbered_blocks, paragraph
 from bot.answering.check import CitedAnswer, cite, lexical_support
-from bot.answering.evidence import memo, select_evidence
+from bot.answering.evidence import select_evidence
 from bot.answering.fact import answer_fact, declined, timed_stream
 from bot.answering.prompt import build_messages
 from bot.answering.request import AnswerRequest
@@ -22,6 +22,7 @@ from bot.answering.result import AnswerBuilder
 from bot.answering.shape import Shape
 from bot.answering.stream import Events
 from bot.backends.base import Embed, GenerationRequest, Generator
+from bot.backends.embedders import memo
 from bot.errors import GenerationError
 from bot.plans import Corpus, Draft
 from bot.plans.comparison import plan_comparison

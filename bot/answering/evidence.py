@@ -128,20 +128,6 @@ def evidence_is_weak(passages: Sequence[Passage]) -> bool:
 
 
 
-def memo(embed: Embed) -> Embed:
-    """Embed each distinct text once per answer (evidence units are embedded twice otherwise)."""
-    cache: dict[str, list[float]] = {}
-
-    def cached(texts: Sequence[str]) -> list[list[float]]:
-        missing = list(dict.fromkeys(t for t in texts if t not in cache))
-        for text, vector in zip(missing, embed(missing) if missing else [], strict=True):
-            cache[text] = vector
-        return [cache[t] for t in texts]
-
-    return cached
-
-
-
 def row_statement(chunk: Chunk, start: int, end: int) -> str | None:
     """The table row of ``chunk`` at ``chunk.text[start:end]`` as a statement, 'Learning
     approach — LLMs: uses transformers; Generative AI: GANs, diffusion', instead of its raw

@@ -13,12 +13,13 @@ from collections.abc import Iterator, Sequence
 
 from bot.absent import absent_sentence
 from bot.answering.check import CitedAnswer, cite
-from bot.answering.evidence import evidence_units, memo, select_evidence
+from bot.answering.evidence import evidence_units, select_evidence
 from bot.answering.prompt import NEARBY_INTRO, NO_ANSWER, build_messages
 from bot.answering.request import AnswerRequest
 from bot.answering.result import AnswerBuilder
 from bot.answering.stream import Events
 from bot.backends.base import Embed, Evidence, GenerationRequest, Generator, Usage
+from bot.backends.embedders import memo
 from bot.errors import GenerationError
 from bot.schema import Answer, Citation, Passage
 from bot.text import Span

@@ -1,6 +1,6 @@
 """The answering spine: one question's way to its Answer, stage by stage.
 
-    Pipeline.stream(ask)                                   one index view for the whole answer
+    Pipeline.events(ask)                                   one index view for the whole answer
       1. cache     an identical question's answer, stored or on its way    (bot.cache)
       2. rewrite   a follow-up made standalone                              (followup)
       3. retrieve  questions about the documents: the catalogue; else hybrid search
@@ -32,13 +32,13 @@ from bot.answering.prompt import library_topic
 from bot.answering.request import AnswerRequest, Ask
 from bot.answering.result import AnswerBuilder
 from bot.answering.shape import BREADTH, classify
-from bot.answering.stream import AnswerStream, Events
+from bot.answering.stream import Events
 from bot.backends.base import Availability, GenerationRequest, Generator, Usage
 from bot.backends.embedders import CachedEmbedder
 from bot.cache import AnswerCache, CacheKey, Flight, as_cached, cacheable, history_key
 from bot.errors import QueueFullError
 from bot.live import LiveIndex, View
-from bot.plans import Draft, named_document
+from bot.plans import Corpus, Draft, named_document
 from bot.plans.catalogue import plan_catalogue
 from bot.queue import ModelQueue, Ticket, Waiting, ordinal
 from bot.schema import Answer, Passage
@@ -61,8 +61,9 @@ class Pipeline:
         self._queues: dict[str, ModelQueue] = {}
         self._lock = Lock()
 
-    def stream(self, ask: Ask) -> AnswerStream:
-        return AnswerStream(self._served(ask, self._live.current()))
+    def events(self, ask: Ask) -> Events:
+        """The answer's stages, run as they are read (see :class:`AnswerStream`)."""
+        return self._served(ask, self._live.current())
 
     def identical_running(self, ask: Ask) -> bool:
         """Whether an identical question is under way, so that this one would wait for it."""
@@ -102,28 +103,28 @@ class Pipeline:
     # -- 2-5. everything before the model ------------------------------------------------------
     def _prepare(self, ask: Ask, view: View) -> _Prepared:
         started = time.perf_counter()
-        query = standalone_query(ask.question, ask.turns, view.corpus)
-        catalogue = plan_catalogue(query, view.corpus)
+        corpus = view.corpus
+        query = standalone_query(ask.question, ask.turns, corpus)
+        catalogue = plan_catalogue(query, corpus)
         if catalogue is not None:  # about the documents themselves: no retrieval, no model
-            request = self._request(ask, view, query, catalogue.passages, ())
+            request = self._request(ask, corpus, query, catalogue.passages, ())
             return _Prepared(request, catalogue, False, time.perf_counter() - started)
         shape = classify(query)
         breadth = shape.kind in BREADTH
         passages = view.retriever.retrieve(query, max(ask.top_k, BREADTH_K) if breadth
                                            else ask.top_k)
-        request = self._request(ask, view, query, tuple(passages[:ask.top_k]),
-                                view.corpus.absent_names(query))
+        request = self._request(ask, corpus, query, tuple(passages[:ask.top_k]),
+                                corpus.absent_names(query))
         # Weak evidence abstains, unless the question names a document to list or summarise:
         # then the document is the evidence, whatever retrieval found.
-        draft = (plan(shape, query, passages, view.corpus, self._embed.embed_documents)
-                 if breadth and (not request.abstain or named_document(query, view.corpus))
+        draft = (plan(shape, query, passages, corpus, self._embed.embed_documents)
+                 if breadth and (not request.abstain or named_document(query, corpus))
                  else None)
         needs_model = draft is not None or not request.abstain
         return _Prepared(request, draft, needs_model, time.perf_counter() - started)
 
-    def _request(self, ask: Ask, view: View, query: str, passages: tuple[Passage, ...],
+    def _request(self, ask: Ask, corpus: Corpus, query: str, passages: tuple[Passage, ...],
                  absent: tuple[str, ...]) -> AnswerRequest:
-        corpus = view.corpus
         return AnswerRequest(question=ask.question, query_used=query, passages=passages,
                              temperature=ask.temperature, max_tokens=ask.max_tokens,
                              model=ask.generator.name, absent=absent,

@@ -21,7 +21,7 @@ from bot.errors import ConfigError, ModelUnavailableError
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-    from bot.backends.base import Embedder
+    from bot.backends.base import Embed, Embedder
 
 log = logging.getLogger(__name__)
 
@@ -190,3 +190,16 @@ class CachedEmbedder:
 def make_embedder(name: str) -> SentenceTransformerEmbedder:
     """Build the embedder registered as ``name`` (cheap: the model loads on first use)."""
     return SentenceTransformerEmbedder(embedder_spec(name))
+
+
+def memo(embed: Embed) -> Embed:
+    """Embed each distinct text once per answer (evidence units are embedded twice otherwise)."""
+    cache: dict[str, list[float]] = {}
+
+    def cached(texts: Sequence[str]) -> list[list[float]]:
+        missing = list(dict.fromkeys(t for t in texts if t not in cache))
+        for text, vector in zip(missing, embed(missing) if missing else [], strict=True):
+            cache[text] = vector
+        return [cache[t] for t in texts]
+
+    return cached

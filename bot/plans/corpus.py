@@ -74,8 +74,7 @@ class Corpus:
         if self._catalogue is None:  # the names' words, read once per corpus view
             self._catalogue = Vocabulary(stem(w) for w in words(" ".join(
                 f"{d.title} {d.publisher} {d.author}" for d in self.documents.values())))
-        text, catalogue = self.vocabulary, self._catalogue
-        return absent_names(question, lambda w: text.knows(w) or catalogue.knows(w))
+        return absent_names(question, (self.vocabulary, self._catalogue))
 
 
 _GENERIC = frozenset(content_words("""article post blog page paper document guide source
