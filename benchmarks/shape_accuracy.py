@@ -24,7 +24,7 @@ from pathlib import Path
 import common  # noqa: F401  (sets the offline environment first)
 import numpy as np
 
-from bot import shape
+from bot.answering import shape
 from bot.backends.embedders import make_embedder
 
 ROOT = Path(__file__).resolve().parents[1]
