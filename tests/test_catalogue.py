@@ -65,7 +65,7 @@ def test_questions_that_only_mention_writing_or_documents_are_not_about_the_cata
     ("Which documents do you have?", True),
     ("list your sources", True),
     ("how many files are loaded", True),
-    ("what's in the corpus", True),
+    ("what's in the library", True),
     ("Which documents are about sorting?", False),
     ("List the sources of error in a measurement", False),
 ])
@@ -87,7 +87,7 @@ def test_which_documents_lists_every_one_with_its_opening_cited(built_index: Set
     bot = Bot(built_index.with_overrides(model="extractive"))
     answer = bot.ask("Which documents do you have?")
     listed = bot.documents()
-    assert answer.text.startswith(f"The corpus holds {len(listed)} documents")
+    assert answer.text.startswith(f"The library holds {len(listed)} documents")
     assert {c.doc_id for c in answer.citations} == {d.doc_id for d in listed}
     assert all(d.title in answer.text for d in listed)
     assert answer.verified
