@@ -22,8 +22,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import get_args
 
-SHAPES = ("fact", "list", "comparison", "summary", "cross_document")
+from bot.schema import ShapeKind
+
+SHAPES: tuple[ShapeKind, ...] = get_args(ShapeKind)
 BREADTH = frozenset(SHAPES) - {"fact"}
 
 _DOCS = (r"(?:articles|sources|documents|docs|authors|texts|pages|posts|papers|blogs|writers|"
@@ -130,7 +133,7 @@ _LEADING_WORDS = re.compile(r"^((the|a|an|main|key|major|core|some|between|what|
 class Shape:
     """The decided shape, the two things compared (for a comparison) and why."""
 
-    kind: str
+    kind: ShapeKind
     entities: tuple[str, ...] = ()
     reason: str = ""
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.schema import Chunk, Passage, ShapeKind
+from bot.schema import BlockKind, Chunk, Passage, ShapeKind
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class DraftBlock:
     """A block before numbering: ``bullets`` (items), a ``table`` (header + rows) or a
     ``paragraph``; ``title`` and ``label`` s are optional cited headings."""
 
-    kind: str
+    kind: BlockKind
     items: tuple[Piece, ...] = ()
     header: tuple[str, ...] = ()
     rows: tuple[tuple[Piece | None, ...], ...] = ()
