@@ -54,9 +54,11 @@ _CROSS = [
 _ACCORDING = re.compile(rf"\b(according to|in|from)\s+(the\s+)?(\w+\s+)?{_DOCS}\b", re.I)
 """A weaker cross-document cue than those above: a comparison cue beside it wins."""
 _COMPARISON = re.compile(
-    r"\b(differ|differs|differed|differences?|different from|distinguish\w*|compar\w+|"
+    r"\b(differ|differs|differed|differences?|different from|distinguish\w*(?=\s+\w)|compar\w+|"
     r"contrast\w*|vs\.?|versus|similarit\w+|in common|better than|worse than|rather than|"
-    r"unlike|set\s+\w+\s+apart|sets\s+\w+\s+apart|pros and cons|the same|same as|alike|"
+    r"unlike|set\s+\w+\s+apart|sets\s+\w+\s+apart|pros and cons|same as|alike|"
+    r"(mean|say|do|does|is|are)\s+the\s+same(?!\s+\w)|the\s+same\s+thing|"
+    r"^\s*(do|does|did|are|were|can|could)\s+\S.*\band\b.*\bthe\s+same\b|"
     r"stacks?\s+up|weighs?\s+up|measures?\s+up|overlap\w*|"
     r"(is|are|was|were)\s+([\w-]+\s+)?(\w{3,}er|more\s+\w+|less\s+\w+)\s+than|"
     r"which\s+(one\s+|option\s+)?(is|are|would be|makes?|should i \w+)\s+(the\s+)?"
@@ -95,11 +97,12 @@ _LIST = [
 ]
 _PLURAL_ASK = re.compile(r"^\s*(what|which)\s+(?!(does|is|was|has|are|were|makes|means|causes)\b)"
                          r"(?!of\b)([\w-]+\s+){0,2}?(?!(does|has|was)\b)[\w-]{2,}[^s\W]s\b"
-                         r"(?!\s+((is|was|a|an|the|this|that|its|their|it|them|you|me|us|\w+ing)\b|"
+                         r"(?!\s+((is|was|a|an|the|this|that|its|their|it|them|you|me|us|\w+ing|"
+                         r"when|if|whenever|unless|after|before|while|because)\b|"
                          r"(?-i:[A-Z])|\d))", re.I)
 """'Which tools are...', 'what challenges and limitations does...': a plural noun right after
-the question word (not a verb like 'does' or 'makes', nor one with an object after it:
-'which firm develops Gemini')."""
+the question word (not a verb like 'does' or 'makes', nor one with an object or a clause after
+it: 'which firm develops Gemini', 'what happens when ...')."""
 _CUE_WORDS = frozenset(
     "difference differences different differ compare compared comparison versus similarities "
     "summary summarise summarize summarised summarized overview outline rundown highlights "
@@ -198,7 +201,11 @@ def _one_edit(a: str, b: str) -> bool:
     return any(long[:i] + long[i + 1:] == short for i in range(len(long)))
 
 
+_ONE_DOC = re.compile(r"\b(the|this|that)\s+([\w-]+\s+){0,3}?(article|post|blog|page|paper|"
+                      r"document|guide)\b", re.I)
+
+
 def _names_one_document(text: str) -> bool:
-    return bool(re.search(r"\b(the|this|that)\s+([\w-]+\s+){0,3}(article|post|blog|page|paper|"
-                          r"document|guide)\b", text, re.I)) and not re.search(
-        rf"\b{_DOCS}\b", text, re.I)
+    """'the SSL page' names one document; 'the env page and the SSL page' two, as a plural
+    does ('the docs')."""
+    return len(_ONE_DOC.findall(text)) == 1 and not re.search(rf"\b{_DOCS}\b", text, re.I)

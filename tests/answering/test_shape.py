@@ -65,6 +65,24 @@ def test_shape_everyday(question: str, kind: str) -> None:
     assert classify(question).kind == kind
 
 
+@pytest.mark.parametrize(("question", "kind"), [
+    # Two named pages are several documents, as a plural is; one named page is one.
+    ("Compare what the install page and the FAQ page say about proxies", "cross_document"),
+    ("What does the install page say about proxies?", "fact"),
+    # 'distinguish' compares only with what it tells apart after it.
+    ("What are the three kinds of lock that the engine distinguishes?", "list"),
+    ("What distinguishes a lock from a latch?", "comparison"),
+    # 'the same' compares two things, not one thing seen twice.
+    ("What does a form do when it repeats the same field name?", "fact"),
+    # A verb with a clause after it is no plural noun.
+    ("What happens when a form repeats the same field name?", "fact"),
+    ("do frogs and toads eat the same kind of insects", "comparison"),
+    ("Do the two terms mean the same?", "comparison"),
+])
+def test_shape_cues_need_their_context(question: str, kind: str) -> None:
+    assert classify(question).kind == kind, classify(question)
+
+
 def test_typo_tolerance_keeps_real_words() -> None:
     """A word that is a cue word's inflection is no typo: 'author' stays one author."""
     assert classify("Which author wrote the poem?").kind == "fact"
