@@ -51,14 +51,11 @@ class AnswerStream:
         return (event for event in self if isinstance(event, str))
 
     def answer(self) -> Answer:
-        """The checked Answer, reading whatever has not been read yet (a failure on the way
-        closes the stream, so nothing is left holding a place)."""
-        try:
-            for _ in self:
-                pass
-        except BaseException:
-            self.close()
-            raise
+        """The checked Answer, reading whatever has not been read yet. Read to its end (or
+        failed on the way) the answer's stages have finished, so nothing is left holding a
+        place in the cache or the model's line."""
+        for _ in self:
+            pass
         if self._answer is None:
             raise CitebotError("the answer's stream was closed before its answer was made; "
                                "read it to the end (or call answer()) before closing it")
