@@ -31,7 +31,8 @@ from naive_rag import CHUNK_OVERLAP, CHUNK_SIZE, PROMPT, TOP_K, NaiveRag, chat_m
 from bot.answering.followup import rewrite_query
 from bot.api import Bot, normalise_history
 from bot.backends.local import LocalGenerator
-from bot.evaluate import Question, aggregate, fact_recall, score
+from bot.evaluate import aggregate, fact_recall, score
+from bot.question_sets import Question
 
 WARM_UP = "What is a large language model?"
 

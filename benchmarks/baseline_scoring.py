@@ -18,7 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from bot.answering.check import is_supported, lexical_support, parse_markers
-from bot.evaluate import Question, contains_any, percentile
+from bot.evaluate import contains_any, percentile
+from bot.question_sets import Question
 from bot.text import cosine, numbers, sentences
 
 NO_ANSWER = re.compile(

@@ -41,7 +41,7 @@ if str(ROOT) not in sys.path:
 from bot.evaluate import percentile  # noqa: E402  (one percentile: the evaluation's)
 
 if TYPE_CHECKING:
-    from bot.evaluate import Question
+    from bot.question_sets import Question
     from bot.settings import Settings
 
 T = TypeVar("T")
@@ -50,7 +50,7 @@ T = TypeVar("T")
 # -- inputs ------------------------------------------------------------------------------------
 def question_set(path: Path = QUESTIONS) -> list[Question]:
     """The evaluation questions (corpus/questions.jsonl), parsed as ``citebot eval`` does."""
-    from bot.evaluate import load_questions
+    from bot.question_sets import load_questions
 
     return load_questions(path)
 

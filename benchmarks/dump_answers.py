@@ -22,7 +22,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot import Bot
-from bot.evaluate import load_questions
+from bot.question_sets import load_questions
 from bot.schema import Answer
 
 

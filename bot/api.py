@@ -23,10 +23,11 @@ from bot.cache import AnswerCache
 from bot.catalog import DocumentEntry, IngestReport, find_ingester
 from bot.catalog import Progress as CatalogProgress
 from bot.errors import CitebotError, InputError
-from bot.evaluate import Progress, Question, Report, evaluate, load_questions
+from bot.evaluate import Progress, Report, evaluate
 from bot.live import LiveIndex
 from bot.plans import Corpus
 from bot.question import HistoryItem, checked_question, normalise_history
+from bot.question_sets import Question, load_questions
 from bot.queue import ModelQueue
 from bot.retrieve import Retriever
 from bot.schema import Answer, Document, Passage

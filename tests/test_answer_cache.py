@@ -15,7 +15,7 @@ from bot.api import Bot
 from bot.backends.base import Availability, GenerationRequest, Generator
 from bot.backends.extractive import ExtractiveGenerator
 from bot.cache import AnswerCache, CacheKey, Flight
-from bot.evaluate import Question
+from bot.question_sets import Question
 from bot.settings import Settings
 from ingest.pipeline import ingest_corpus
 from tests.conftest import CORPUS, SECOND_CORPUS, make_settings

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot.evaluate import METRICS, load_questions, sample_questions
+from bot.evaluate import METRICS
+from bot.question_sets import load_questions, sample_questions
 from bot.settings import Settings
 from tests.conftest import CORPUS
 from ui.cli import main

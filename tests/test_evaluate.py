@@ -8,16 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.errors import InputError
-from bot.evaluate import (
-    Question,
-    Report,
-    aggregate,
-    by_category,
-    by_kind,
-    load_questions,
-    percentile,
-    score,
-)
+from bot.evaluate import Report, aggregate, by_category, by_kind, percentile, score
+from bot.question_sets import Question, load_questions
 from bot.report import compare_table, read_report, summary_table, write_report
 from bot.schema import Answer, Chunk, Citation, Passage, Sentence
 
@@ -132,7 +124,7 @@ def test_reports_round_trip_and_compare(tmp_path: Path) -> None:
 def test_metrics_per_kind_and_bars_on_a_group(tmp_path: Path) -> None:
     """Each question's kind is read (default 'fact'), every metric is reported per kind, and a
     bar names a group's metric; a group the report lacks misses its bar."""
-    from ui.cli import missed_bar, parse_bars
+    from ui.cli_eval import missed_bar, parse_bars
 
     path = tmp_path / "q.jsonl"
     path.write_text(json.dumps({"id": "a", "question": "List them", "kind": "list"}) + "\n"

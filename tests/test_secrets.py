@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.api import Bot
-from bot.evaluate import Question
+from bot.question_sets import Question
 from bot.report import write_report
 from bot.settings import Settings
 from ui.cli import main

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from bot.api import Bot
 from bot.errors import InputError
-from bot.evaluate import load_questions
+from bot.question_sets import load_questions
 from bot.settings import Settings
 from bot.testset import counts, generate
 from bot.testset.cases import facts_text, from_answer, key_terms, parse_facts

@@ -7,7 +7,8 @@ import html
 from typing import Any
 
 from bot.errors import InputError
-from bot.evaluate import QuestionResult, Report, grouped, load_questions
+from bot.evaluate import QuestionResult, Report, grouped
+from bot.question_sets import load_questions
 
 SHIPPED, YOURS, BOTH = "shipped set", "your questions", "both"
 SETS = [SHIPPED, YOURS, BOTH]

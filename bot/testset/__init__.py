@@ -15,8 +15,8 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 
 from bot.errors import InputError
-from bot.evaluate import Question
 from bot.plans import Corpus
+from bot.question_sets import Question
 from bot.testset.absent import absent_questions
 from bot.testset.drafts import (
     comparison_questions,

@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from bot.evaluate import Question
 from bot.plans import Corpus
+from bot.question_sets import Question
 from bot.testset.drafts import draft, names_in
 from bot.text import squash, stem
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from bot.answering.check import MARKER
 from bot.errors import InputError
-from bot.evaluate import Question
+from bot.question_sets import Question
 from bot.schema import Answer
 from bot.testset.drafts import FIGURE, PERCENT, YEAR, item_head, names_in
 from bot.text import squash

@@ -16,9 +16,9 @@ import hashlib
 import re
 from collections.abc import Sequence
 
-from bot.evaluate import Question
 from bot.plans import Corpus, parts_of, statements
 from bot.plans.tables import Table
+from bot.question_sets import Question
 from bot.schema import Chunk, Part
 from bot.text import LIST_BULLET, squash, stem
 

@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.evaluate import Question, load_questions, question_record
+from bot.question_sets import Question, load_questions, question_record
 
 if TYPE_CHECKING:
     from bot.settings import Settings

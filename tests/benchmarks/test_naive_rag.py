@@ -13,7 +13,7 @@ import pytest
 
 from bot.answering.prompt import NO_ANSWER
 from bot.backends.embedders import make_embedder
-from bot.evaluate import load_questions
+from bot.question_sets import load_questions
 from bot.text import cosine
 from tests.conftest import CORPUS
 
