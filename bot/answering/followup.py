@@ -19,8 +19,7 @@ def standalone_query(question: str, turns: Sequence[Turn], corpus: Corpus) -> st
     """The query retrieval is given for ``question`` asked after ``turns``."""
     if not turns:
         return question.strip()
-    history = [(t.role, t.content) for t in turns]
-    return nth_item_query(question, history, corpus) or rewrite_query(question, turns)
+    return nth_item_query(question, turns, corpus) or rewrite_query(question, turns)
 
 
 _LEADING = re.compile(r"^\s*(and|also|so|then|but|ok(ay)?)\b[\s,]*", re.IGNORECASE)
@@ -30,9 +29,11 @@ _POSSESSIVE = {"its", "their", "theirs"}
 # Ellipsis with no pronoun: "By which year?", "For what kind of tasks?" ...
 _ELLIPTIC = re.compile(r"^\s*(by|for|in|from|since|until|with|at|on|to)\s+"
                        r"(what|which|whom|when|how)\b", re.IGNORECASE)
+_ORDINALS = {w: i for i, w in enumerate(
+    "first second third fourth fifth sixth seventh eighth ninth tenth".split(), start=1)}
 # ... and a reference into the previous answer's list: "the fifth one", "the latter".
-_ORDINAL = re.compile(r"\b(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last|"
-                      r"other)\s+ones?\b|\bthe\s+(latter|former)\b", re.IGNORECASE)
+_ORDINAL = re.compile(r"\b(" + "|".join(_ORDINALS) + r"|last|other)\s+ones?\b|"
+                      r"\bthe\s+(latter|former)\b", re.IGNORECASE)
 
 
 def rewrite_query(question: str, history: Sequence[Turn]) -> str:
@@ -80,15 +81,12 @@ def _followed_by_noun(text: str, match: re.Match[str]) -> bool:
 
 
 
-_ORDINALS = {w: i for i, w in enumerate(
-    "first second third fourth fifth sixth seventh eighth ninth tenth".split(), start=1)}
 _NTH = re.compile(r"\bthe\s+(" + "|".join(_ORDINALS) + r"|last)\s+(one|item|point|entry)\b",
                   re.IGNORECASE)
 _BULLET_LINE = re.compile(r"^- (.+)$", re.MULTILINE)
 
 
-def nth_item_query(question: str, history: Sequence[tuple[str, str]], corpus: Corpus
-                   ) -> str | None:
+def nth_item_query(question: str, history: Sequence[Turn], corpus: Corpus) -> str | None:
     """'Tell me more about the fifth one' after a list: the fifth item, as the query. The
     item comes from the last answer's bullets, or, when the history holds only the earlier
     question, from the list that question gets."""
@@ -101,15 +99,15 @@ def nth_item_query(question: str, history: Sequence[tuple[str, str]], corpus: Co
     return items[n - 1] if 0 < n <= len(items) else None
 
 
-def _last_answer_items(history: Sequence[tuple[str, str]]) -> list[str]:
-    for role, content in reversed(history):
-        if role == "assistant":
-            return [_plain(m.group(1)) for m in _BULLET_LINE.finditer(content)]
+def _last_answer_items(history: Sequence[Turn]) -> list[str]:
+    for turn in reversed(history):
+        if turn.role == "assistant":
+            return [_plain(m.group(1)) for m in _BULLET_LINE.finditer(turn.content)]
     return []
 
 
-def _listed_items(history: Sequence[tuple[str, str]], corpus: Corpus) -> list[str]:
-    last = next((content for role, content in reversed(history) if role == "user"), "")
+def _listed_items(history: Sequence[Turn], corpus: Corpus) -> list[str]:
+    last = next((t.content for t in reversed(history) if t.role == "user"), "")
     if classify(last).kind != "list":
         return []
     draft = plan_list(last, corpus.retrieve(last, BREADTH_K), corpus)
